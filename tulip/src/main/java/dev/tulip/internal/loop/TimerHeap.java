@@ -1,0 +1,143 @@
+package dev.tulip.internal.loop;
+
+import java.util.Arrays;
+
+/**
+ * The loop's timers: a binary min-heap ordered by (due time, scheduling sequence).
+ *
+ * <p>Cancelled timers stay in the heap until they reach the top or until a compaction: {@link #compactIfMostlyCancelled}
+ * rebuilds the heap without them once more than half of it is cancelled (and at least {@value #MIN_COMPACT}), so
+ * scheduling and cancelling any number of timers keeps the heap within twice the live timers. Compaction is O(n)
+ * and happens at most once per n/2 cancellations: amortized O(1) per cancel.
+ *
+ * <p>Loop thread only.
+ */
+final class TimerHeap {
+    static final int MIN_COMPACT = 256;
+    private CallbackHandle[] heap = new CallbackHandle[64];
+    private int size;
+    /** Cancelled timers still in the heap (an upper bound once scopes are cancelled, see purgeRequested). */
+    private int cancelled;
+    /** Set when a scope was cancelled: its timers are cancelled without being counted; purge on the next pass. */
+    boolean purgeRequested;
+
+    int size() {
+        return size;
+    }
+
+    boolean isEmpty() {
+        return size == 0;
+    }
+
+    void add(CallbackHandle h) {
+        if (size == heap.length) {
+            heap = Arrays.copyOf(heap, size * 2);
+        }
+        h.inHeap = true;
+        siftUp(size++, h);
+    }
+
+    /** Head of the heap, dropping cancelled timers found there; null if none. */
+    CallbackHandle peekLive() {
+        while (size > 0) {
+            CallbackHandle top = heap[0];
+            if (!top.isCancelled()) {
+                return top;
+            }
+            if (top.cancelled) {
+                cancelled--;
+            }
+            removeTop();
+        }
+        return null;
+    }
+
+    CallbackHandle removeTop() {
+        CallbackHandle top = heap[0];
+        top.inHeap = false;
+        CallbackHandle last = heap[--size];
+        heap[size] = null;
+        if (size > 0) {
+            siftDown(0, last);
+        }
+        return top;
+    }
+
+    void onCancel() {
+        cancelled++;
+        compactIfMostlyCancelled();
+    }
+
+    void compactIfMostlyCancelled() {
+        if (purgeRequested || (cancelled >= MIN_COMPACT && cancelled * 2 > size)) {
+            compact();
+        }
+    }
+
+    private void compact() {
+        int j = 0;
+        for (int i = 0; i < size; i++) {
+            CallbackHandle h = heap[i];
+            if (h.isCancelled()) {
+                h.inHeap = false;
+            } else {
+                heap[j++] = h;
+            }
+        }
+        Arrays.fill(heap, j, size, null);
+        size = j;
+        cancelled = 0;
+        purgeRequested = false;
+        for (int i = (size >>> 1) - 1; i >= 0; i--) {
+            siftDown(i, heap[i]);
+        }
+        if (heap.length > 64 && size < heap.length / 4) {
+            heap = Arrays.copyOf(heap, Math.max(64, size * 2));
+        }
+    }
+
+    void clear() {
+        for (int i = 0; i < size; i++) {
+            heap[i].inHeap = false;
+            heap[i] = null;
+        }
+        size = 0;
+        cancelled = 0;
+    }
+
+    private static boolean less(CallbackHandle a, CallbackHandle b) {
+        return a.when < b.when || (a.when == b.when && a.seq < b.seq);
+    }
+
+    private void siftUp(int k, CallbackHandle h) {
+        while (k > 0) {
+            int p = (k - 1) >>> 1;
+            CallbackHandle e = heap[p];
+            if (!less(h, e)) {
+                break;
+            }
+            heap[k] = e;
+            k = p;
+        }
+        heap[k] = h;
+    }
+
+    private void siftDown(int k, CallbackHandle h) {
+        int half = size >>> 1;
+        while (k < half) {
+            int c = 2 * k + 1;
+            CallbackHandle cv = heap[c];
+            int r = c + 1;
+            if (r < size && less(heap[r], cv)) {
+                c = r;
+                cv = heap[c];
+            }
+            if (!less(cv, h)) {
+                break;
+            }
+            heap[k] = cv;
+            k = c;
+        }
+        heap[k] = h;
+    }
+}

@@ -1,0 +1,4 @@
+/**
+ * The event loop, handles, scopes, futures and tasks.
+ */
+package dev.tulip;
