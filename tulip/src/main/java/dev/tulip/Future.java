@@ -1,6 +1,7 @@
 package dev.tulip;
 
 import dev.tulip.internal.loop.DoneCallback;
+import dev.tulip.internal.loop.ScopeImpl;
 import dev.tulip.internal.loop.TaskContext;
 import dev.tulip.internal.loop.TulipLoop;
 import dev.tulip.internal.loop.UnretrievedTracker;
@@ -188,14 +189,23 @@ public class Future<T> {
 
     /**
      * Adds a callback to run when the future is done (later, through the loop, in the current scope). If the future
-     * is already done, the callback is scheduled at once.
+     * is already done, the callback is scheduled at once. Callbacks run in the order added. A callback belongs to
+     * the scope current when it was added: if that scope is cancelled before the callback runs, it never runs.
      *
      * @param callback receives this future
-     * @throws NullPointerException if callback is null
+     * @throws NullPointerException  if callback is null
+     * @throws IllegalStateException if the loop is closed or the current scope is cancelled
      */
     public void addDoneCallback(Consumer<? super Future<T>> callback) {
         Objects.requireNonNull(callback, "callback");
         loop.checkThread();
+        if (loop.isClosed()) {
+            throw new IllegalStateException("addDoneCallback: the future's event loop is closed: " + this);
+        }
+        if (loop.currentScopeImpl().isCancelled()) {
+            throw new IllegalStateException("addDoneCallback: scope '" + loop.currentScopeImpl().name()
+                    + "' is cancelled: it accepts no new work");
+        }
         DoneCallback dc = loop.newDoneCallback(this, callback);
         if (state != PENDING) {
             loop.enqueue(dc);
@@ -222,10 +232,11 @@ public class Future<T> {
      * @return how many registrations were removed
      */
     public int removeDoneCallback(Consumer<? super Future<T>> callback) {
+        Objects.requireNonNull(callback, "callback");
         loop.checkThread();
         Object cbs = callbacks;
         if (cbs instanceof DoneCallback one) {
-            if (one.callback() == callback) {
+            if (one.callback().equals(callback)) {
                 callbacks = null;
                 return 1;
             }
@@ -233,7 +244,7 @@ public class Future<T> {
         }
         if (cbs instanceof ArrayList<?> list) {
             int before = list.size();
-            list.removeIf(d -> ((DoneCallback) d).callback() == callback);
+            list.removeIf(d -> ((DoneCallback) d).callback().equals(callback));
             return before - list.size();
         }
         return 0;
@@ -263,11 +274,12 @@ public class Future<T> {
                 task.suspendUntilDone(this);
                 return result();
             }
-            if (state != PENDING && running == loop) {
+            if (state != PENDING) {
                 return result();
             }
-            throw new IllegalStateException("await() of a pending future on the event loop thread outside a task would "
-                    + "deadlock the loop: await inside a task, or use addDoneCallback");
+            throw new IllegalStateException("await() of a pending future on an event loop thread outside a task would "
+                    + (running == loop ? "deadlock the loop" : "block that loop")
+                    + ": await inside a task, or use addDoneCallback: " + this);
         }
         if (state == PENDING) {
             blockUntilDone();
@@ -283,31 +295,50 @@ public class Future<T> {
      */
     public CompletableFuture<T> toCompletableFuture() {
         CompletableFuture<T> cf = new CompletableFuture<>();
+        if (isDone()) { // any thread: state is volatile and published after outcome
+            copyTo(cf);
+            return cf;
+        }
+        // If the loop closes first, the CompletableFuture fails instead of leaving its waiters hanging.
+        Runnable onClose = () -> cf.completeExceptionally(
+                new IllegalStateException("the event loop was closed before the future completed: " + this));
+        loop.addForeignWaiter(onClose);
+        cf.whenComplete((v, e) -> loop.removeForeignWaiter(onClose));
         Runnable link = () -> {
-            addDoneCallback(f -> {
-                int s = state;
-                if (s == RESULT) {
-                    @SuppressWarnings("unchecked") T t = (T) outcome;
-                    cf.complete(t);
-                } else if (s == CANCELLED) {
-                    cf.completeExceptionally(copyCancellation((CancellationException) outcome));
-                } else {
-                    markRetrieved();
-                    cf.completeExceptionally((Throwable) outcome);
-                }
-            });
-            cf.whenComplete((v, e) -> {
-                if (cf.isCancelled() && !isDone()) {
-                    loop.callSoonThreadsafe(() -> cancel("CompletableFuture cancelled"));
-                }
-            });
+            if (isDone()) {
+                copyTo(cf);
+                return;
+            }
+            addDoneCallbackSystem(f -> copyTo(cf));
         };
         if (loop.isOwnedByCurrentThread()) {
             link.run();
         } else {
-            loop.callSoonThreadsafe(link);
+            loop.callSoonThreadsafeSystem(link);
         }
+        cf.whenComplete((v, e) -> {
+            if (cf.isCancelled() && !isDone()) {
+                try {
+                    loop.callSoonThreadsafeSystem(() -> cancel("CompletableFuture cancelled"));
+                } catch (IllegalStateException closed) {
+                    // the loop is closed: nothing can run this future's callbacks any more
+                }
+            }
+        });
         return cf;
+    }
+
+    private void copyTo(CompletableFuture<T> cf) {
+        int s = state;
+        if (s == RESULT) {
+            @SuppressWarnings("unchecked") T t = (T) outcome;
+            cf.complete(t);
+        } else if (s == CANCELLED) {
+            cf.completeExceptionally(copyCancellation((CancellationException) outcome));
+        } else {
+            markRetrieved();
+            cf.completeExceptionally((Throwable) outcome);
+        }
     }
 
     /**
@@ -336,8 +367,10 @@ public class Future<T> {
                     f.setException(cause);
                 }
             };
-            if (!loop.isClosed()) {
-                f.loop.callSoonThreadsafe(deliver);
+            try {
+                f.loop.callSoonThreadsafeSystem(deliver); // system scope: the delivery is never dropped with a scope
+            } catch (IllegalStateException closed) {
+                // the loop is closed: nothing can observe the future any more
             }
         });
         if (stage instanceof CompletableFuture<T> cf) {
@@ -363,9 +396,23 @@ public class Future<T> {
 
     private void addDoneCallbackAnyThread(Runnable r) {
         if (loop.isOwnedByCurrentThread()) {
-            addDoneCallback(f -> r.run());
-        } else if (!loop.isClosed()) {
-            loop.callSoonThreadsafe(() -> addDoneCallback(f -> r.run()));
+            addDoneCallbackSystem(f -> r.run());
+        } else {
+            try {
+                loop.callSoonThreadsafeSystem(() -> addDoneCallbackSystem(f -> r.run()));
+            } catch (IllegalStateException closed) {
+                // the loop is closed: the future can no longer be cancelled
+            }
+        }
+    }
+
+    /** addDoneCallback in the loop's system scope: plumbing that must run whatever scope is current. */
+    private void addDoneCallbackSystem(Consumer<? super Future<T>> callback) {
+        ScopeImpl saved = loop.swapScope(loop.systemScope());
+        try {
+            addDoneCallback(callback);
+        } finally {
+            loop.swapScope(saved);
         }
     }
 

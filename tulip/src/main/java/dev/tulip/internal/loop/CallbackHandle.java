@@ -28,6 +28,9 @@ final class CallbackHandle extends Callback implements TimerHandle {
     @Override
     protected void fire() {
         Runnable r = callback;
+        if (r == null) {
+            return; // cancelled from another thread (racy, but then it simply does not run)
+        }
         callback = null; // a handle runs once; drop the reference for the GC
         r.run();
     }

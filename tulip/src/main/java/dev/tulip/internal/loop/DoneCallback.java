@@ -19,6 +19,11 @@ public final class DoneCallback extends Callback {
         this.callback = callback;
     }
 
+    /** The future this callback watches. */
+    public Future<?> future() {
+        return future;
+    }
+
     /** The user's callback, for removeDoneCallback. */
     public Consumer<?> callback() {
         return callback;

@@ -91,6 +91,15 @@ public final class ScopeImpl implements Scope {
         if (system) {
             throw new UnsupportedOperationException("the loop's system scope cannot be cancelled");
         }
+        if (parent == null) {
+            throw new UnsupportedOperationException("the loop's root scope is cancelled only by closing the loop: "
+                    + "cancel a child scope instead");
+        }
+        cancelInternal();
+    }
+
+    /** Cancels without the root-scope guard (the loop's close() cancels its root scope). */
+    void cancelInternal() {
         if (cancelledSelf) {
             return;
         }
@@ -170,7 +179,12 @@ public final class ScopeImpl implements Scope {
         loop.checkThread();
         CancelAction a = new CancelAction(action);
         if (isCancelled()) {
-            a.runAction();
+            ScopeImpl saved = loop.swapScope(loop.systemScope());
+            try {
+                a.runAction();
+            } finally {
+                loop.swapScope(saved);
+            }
             return a;
         }
         if (actions == null) {

@@ -43,7 +43,15 @@ final class SelectorBackend implements IoBackend {
         if (channel.isBlocking()) {
             channel.configureBlocking(false);
         }
-        reg.key = channel.register(selector, ops, reg);
+        try {
+            reg.key = channel.register(selector, ops, reg);
+        } catch (CancelledKeyException e) {
+            // The channel's previous key was cancelled in this pass (removeReader then addReader) and the selector
+            // has not flushed it yet. A non-blocking select flushes cancelled keys; the readiness it reports is
+            // dropped on purpose: the selector is level-triggered, so the next poll reports it again.
+            selector.selectNow(k -> { });
+            reg.key = channel.register(selector, ops, reg);
+        }
         reg.ops = ops;
         return reg;
     }
@@ -65,6 +73,10 @@ final class SelectorBackend implements IoBackend {
 
     private void onReady(SelectionKey key) {
         Reg reg = (Reg) key.attachment();
+        if (reg.isCancelled()) {
+            key.cancel(); // its scope was cancelled and nobody deregistered it: stop the selector reporting it
+            return;
+        }
         int ready;
         try {
             ready = key.readyOps();

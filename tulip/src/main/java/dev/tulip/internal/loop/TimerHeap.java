@@ -18,8 +18,14 @@ final class TimerHeap {
     private int size;
     /** Cancelled timers still in the heap (an upper bound once scopes are cancelled, see purgeRequested). */
     private int cancelled;
-    /** Set when a scope was cancelled: its timers are cancelled without being counted; purge on the next pass. */
+    /**
+     * Set when a scope was cancelled: its timers are cancelled without being counted. The purge waits until the heap
+     * changed by at least half its size since the last compaction, so that frequent scope cancellations (a timeout
+     * scope per request) cost amortized O(1) per timer instead of O(heap) each.
+     */
     boolean purgeRequested;
+    /** Adds and removals since the last compaction. */
+    private int changes;
 
     int size() {
         return size;
@@ -34,6 +40,7 @@ final class TimerHeap {
             heap = Arrays.copyOf(heap, size * 2);
         }
         h.inHeap = true;
+        changes++;
         siftUp(size++, h);
     }
 
@@ -55,6 +62,7 @@ final class TimerHeap {
     CallbackHandle removeTop() {
         CallbackHandle top = heap[0];
         top.inHeap = false;
+        changes++;
         CallbackHandle last = heap[--size];
         heap[size] = null;
         if (size > 0) {
@@ -69,7 +77,7 @@ final class TimerHeap {
     }
 
     void compactIfMostlyCancelled() {
-        if (purgeRequested || (cancelled >= MIN_COMPACT && cancelled * 2 > size)) {
+        if ((purgeRequested && changes >= size >>> 1) || (cancelled >= MIN_COMPACT && cancelled * 2 > size)) {
             compact();
         }
     }
@@ -87,6 +95,7 @@ final class TimerHeap {
         Arrays.fill(heap, j, size, null);
         size = j;
         cancelled = 0;
+        changes = 0;
         purgeRequested = false;
         for (int i = (size >>> 1) - 1; i >= 0; i--) {
             siftDown(i, heap[i]);
@@ -103,6 +112,8 @@ final class TimerHeap {
         }
         size = 0;
         cancelled = 0;
+        changes = 0;
+        purgeRequested = false;
     }
 
     private static boolean less(CallbackHandle a, CallbackHandle b) {

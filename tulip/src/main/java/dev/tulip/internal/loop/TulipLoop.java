@@ -23,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -33,7 +34,7 @@ import java.util.function.Consumer;
  * callbacks, I/O events, task steps), so {@link #runOnceInner} is the only place user code runs and the order is the
  * order of the queue. The FIFO queue is an {@link ArrayDeque} used directly (no policy object on the common path);
  * other {@link SchedulingPolicy policies} replace it. Other threads never touch the ready queue: they append to the
- * inbox (a lock-free MPSC queue) and wake the backend once per batch ({@link #wakeupPending}).
+ * inbox (a lock-free MPSC queue) and wake the backend only when the loop is about to block, once ({@link #sleeping}).
  *
  * <p>Threading: loop thread only ({@link #owner} while running), except the methods {@link EventLoop} documents as
  * any-thread. Fields without a note are guarded by the loop thread.
@@ -55,18 +56,34 @@ public final class TulipLoop implements EventLoop {
     private final TimerHeap timers = new TimerHeap();
     /** Callbacks from other threads (MPSC: many producers, the loop consumes). */
     private final ConcurrentLinkedQueue<Callback> inbox = new ConcurrentLinkedQueue<>();
-    /** True from the first inbox offer after a poll until the loop next returns from polling: coalesces wake-ups. */
-    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    /**
+     * True from just before the loop blocks in the backend until it returns or someone wakes it. Producers wake the
+     * backend only when they flip it from true to false, so a busy loop costs them no system call and a sleeping loop
+     * gets exactly one wake-up however many callbacks arrive (Netty's rule).
+     */
+    private final AtomicBoolean sleeping = new AtomicBoolean();
+    /** How many times the backend was woken (test hook: wake-ups must be far fewer than cross-thread calls). */
+    private final AtomicLong wakeups = new AtomicLong();
     private final boolean drainReady;
     private final boolean collectStats;
     private final ScopeImpl rootScope;
     private final ScopeImpl systemScope;
     private final HashMap<SelectableChannel, ReaderWriter> readersWriters = new HashMap<>();
     private final List<Runnable> closeHooks = new ArrayList<>();
-    /** Threads blocked in Future.await() on this loop; released when it closes. Any thread. */
-    private final Set<CountDownLatch> foreignWaiters = ConcurrentHashMap.newKeySet();
+    /** Actions releasing other threads that wait on this loop (await, CompletableFuture); run at close. Any thread. */
+    private final Set<Object> foreignWaiters = ConcurrentHashMap.newKeySet();
 
+    /** IDLE -> RUNNING_STATE -> IDLE ..., then IDLE -> CLOSING -> CLOSED; changed by CAS (any thread may try). */
     private volatile int state = IDLE;
+    private static final java.lang.invoke.VarHandle STATE;
+
+    static {
+        try {
+            STATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(TulipLoop.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private volatile boolean stopping;
     /** The thread running the loop (or the task body holding it); null while not running. */
     private volatile Thread owner;
@@ -99,33 +116,49 @@ public final class TulipLoop implements EventLoop {
     /** One pass; the only place callbacks run. {@code noBlock} polls without waiting (used while closing). */
     private void runOnceInner(boolean noBlock) throws IOException {
         timers.compactIfMostlyCancelled();                                   // 1. drop cancelled timers (bounded)
-        long timeout = noBlock || stopping || hasReadyWork() ? 0 : nanosUntilNextTimer(); // 2. 0 if anything is ready
+        long timeout = noBlock || stopping || readyCount() > 0 ? 0 : nanosUntilNextTimer(); // 2. 0 if anything ready
         poll(timeout);                                                       // 3. I/O events and inbox -> ready queue
         long now = clock.nanos();                                            // 4. due timers -> ready queue
         for (CallbackHandle t = timers.peekLive(); t != null && t.when <= now; t = timers.peekLive()) {
             enqueue(timers.removeTop());
         }
         int n = drainReady ? Integer.MAX_VALUE : readyCount();              // 5. run what was ready at the start
+        boolean timed = debug;
         for (Callback c; n-- > 0 && (c = pollReady()) != null; ) {
-            invoke(c);
+            if (timed) {
+                invokeTimed(c);
+            } else {
+                invoke(c);
+            }
         }
     }
 
+    /** Polls the backend ({@code -1}: no timer, wait for I/O or a wake-up), then moves the inbox to the ready queue. */
     private void poll(long timeoutNanos) throws IOException {
-        if (timeoutNanos > 0 && clock.isVirtual()) {
-            backend.poll(0);
-            wakeupPending.set(false);
-            drainInbox();
-            if (readyCount() == 0) {
-                ((VirtualClock) clock).advance(timeoutNanos); // nothing to do: jump to the next timer
+        boolean jump = timeoutNanos > 0 && clock.isVirtual(); // virtual time never sleeps: it jumps to the timer
+        if (timeoutNanos != 0 && !jump) {
+            // Race: announce the sleep, then look at the inbox and the stop flag once more. A producer that offered
+            // before the announcement is seen by this re-check; one that offers after it sees sleeping == true and
+            // wakes the backend. Both sides write one volatile and then read the other's, so one must see the other.
+            sleeping.set(true);
+            if (!inbox.isEmpty() || stopping) {
+                timeoutNanos = 0;
             }
-            return;
         }
-        backend.poll(timeoutNanos);
-        // Race: a producer that sees wakeupPending==true skips the wake-up; its callback was offered before this
-        // reset, so the drain below picks it up. A producer that sees false wakes the backend: next poll returns.
-        wakeupPending.set(false);
+        backend.poll(jump ? 0 : timeoutNanos);
+        sleeping.lazySet(false); // a producer still seeing true only causes one spurious wake-up
         drainInbox();
+        if (jump && readyCount() == 0) {
+            ((VirtualClock) clock).advance(timeoutNanos);
+        }
+    }
+
+    /** Wakes the backend if the loop is (about to be) blocked in it and nobody woke it yet. Any thread. */
+    private void wakeUp() {
+        if (sleeping.get() && sleeping.compareAndSet(true, false)) {
+            wakeups.incrementAndGet();
+            backend.wakeup();
+        }
     }
 
     private void drainInbox() {
@@ -136,11 +169,8 @@ public final class TulipLoop implements EventLoop {
 
     /** Runs one ready callback with its scope current, routing failures to the exception handler. */
     void invoke(Callback c) {
-        if (c.cancelled) {
-            return;
-        }
         ScopeImpl s = c.scope;
-        if (s.isCancelled()) {
+        if (c.cancelled || s.isCancelled()) {
             return;
         }
         s.runs++;
@@ -151,24 +181,28 @@ public final class TulipLoop implements EventLoop {
                 s.maxWait = wait;
             }
         }
+        ScopeImpl saved = currentScope;
         currentScope = s;
-        long start = debug ? clock.nanos() : 0;
         try {
             c.fire();
         } catch (VirtualMachineError e) {
             throw e;
         } catch (Throwable t) {
             callExceptionHandler(new ExceptionContext("exception in callback " + c.describe(), t, c,
-                    c instanceof DoneCallback ? null : null, null, null));
+                    c instanceof DoneCallback d ? d.future() : null, null, null));
         } finally {
-            currentScope = rootScope;
+            currentScope = saved;
         }
-        if (debug) {
-            long took = clock.nanos() - start;
-            if (took >= slowCallbackNanos) {
-                LOG.log(System.Logger.Level.WARNING, () -> String.format("executing %s took %.3f seconds",
-                        c.describe(), took / 1e9));
-            }
+    }
+
+    /** Debug mode: {@link #invoke} and log it if it took longer than the slow-callback threshold. */
+    private void invokeTimed(Callback c) {
+        long start = clock.nanos();
+        invoke(c);
+        long took = clock.nanos() - start;
+        if (took >= slowCallbackNanos) {
+            LOG.log(System.Logger.Level.WARNING, () -> String.format("executing %s took %.3f seconds",
+                    c.describe(), took / 1e9));
         }
     }
 
@@ -185,7 +219,14 @@ public final class TulipLoop implements EventLoop {
     }
 
     private Callback pollReady() {
-        return policy == null ? fifo.pollFirst() : (Callback) policy.poll();
+        if (policy == null) {
+            return fifo.pollFirst();
+        }
+        Handle h = policy.poll();
+        if (h == null || h instanceof Callback) {
+            return (Callback) h;
+        }
+        throw new IllegalStateException("scheduling policy " + policy + " returned a handle it was never given: " + h);
     }
 
     private int readyCount() {
@@ -194,6 +235,15 @@ public final class TulipLoop implements EventLoop {
 
     private boolean hasReadyWork() {
         return readyCount() > 0 || !inbox.isEmpty();
+    }
+
+    private void dropReady() {
+        fifo.clear();
+        if (policy != null) {
+            while (policy.poll() != null) {
+                // drop
+            }
+        }
     }
 
     private long nanosUntilNextTimer() {
@@ -256,15 +306,25 @@ public final class TulipLoop implements EventLoop {
     @Override
     public Handle callSoonThreadsafe(Runnable callback) {
         Objects.requireNonNull(callback, "callback");
+        return submit(callback, Thread.currentThread() == owner ? scopeForNewWork() : rootScope);
+    }
+
+    /**
+     * callSoonThreadsafe in the system scope: for deliveries that must not be dropped with the caller's scope (an
+     * adopted CompletionStage completing, a CompletableFuture cancelling). Any thread.
+     */
+    public Handle callSoonThreadsafeSystem(Runnable callback) {
+        Objects.requireNonNull(callback, "callback");
+        return submit(callback, systemScope);
+    }
+
+    private Handle submit(Runnable callback, ScopeImpl s) {
         if (state == CLOSED) {
             throw new IllegalStateException("event loop is closed");
         }
-        ScopeImpl s = Thread.currentThread() == owner ? currentScope : rootScope;
         CallbackHandle h = new CallbackHandle(this, s, callback, Long.MIN_VALUE, 0);
         inbox.offer(h);
-        if (!wakeupPending.getAndSet(true)) {
-            backend.wakeup();
-        }
+        wakeUp();
         return h;
     }
 
@@ -332,9 +392,17 @@ public final class TulipLoop implements EventLoop {
         if (future.loop() != this) {
             throw new IllegalArgumentException("the future belongs to another event loop: " + future);
         }
+        if (state == CLOSED) {
+            throw new IllegalStateException("runUntilComplete: event loop is closed");
+        }
         if (!future.isDone()) {
             Consumer<Future<T>> stopper = f -> stop();
-            future.addDoneCallback(stopper);
+            ScopeImpl saved = swapScope(systemScope); // the stopper must run whatever scope is current (or cancelled)
+            try {
+                future.addDoneCallback(stopper);
+            } finally {
+                currentScope = saved;
+            }
             try {
                 runForever();
             } finally {
@@ -350,38 +418,34 @@ public final class TulipLoop implements EventLoop {
     }
 
     private void enterRunning(String what) {
-        int st = state;
-        if (st == CLOSED) {
-            throw new IllegalStateException(what + ": event loop is closed");
-        }
-        if (st == RUNNING_STATE) {
-            throw new IllegalStateException(what + ": event loop is already running"
-                    + (owner == Thread.currentThread() ? " (called from one of its callbacks)" : " on " + owner));
-        }
         TulipLoop other = RUNNING.get();
         if (other != null && other != this) {
-            throw new IllegalStateException(what + ": another event loop is running on this thread");
+            throw new IllegalStateException(what + ": another event loop is running on this thread (" + other + ")");
+        }
+        if (!STATE.compareAndSet(this, IDLE, RUNNING_STATE)) {
+            int st = state;
+            if (st == CLOSED || st == CLOSING) {
+                throw new IllegalStateException(what + ": event loop is " + (st == CLOSED ? "closed" : "closing"));
+            }
+            Thread o = owner;
+            throw new IllegalStateException(what + ": event loop is already running" + (o == Thread.currentThread()
+                    ? " (called from one of its callbacks)" : " on thread '" + (o == null ? "?" : o.getName()) + "'"));
         }
         owner = Thread.currentThread();
         RUNNING.set(this);
-        if (st == IDLE) {
-            state = RUNNING_STATE;
-        }
     }
 
     private void exitRunning() {
         RUNNING.remove();
         owner = null;
-        if (state == RUNNING_STATE) {
-            state = IDLE;
-        }
+        state = IDLE;
     }
 
     @Override
     public void stop() {
         stopping = true;
-        if (Thread.currentThread() != owner && !wakeupPending.getAndSet(true)) {
-            backend.wakeup();
+        if (Thread.currentThread() != owner) {
+            wakeUp();
         }
     }
 
@@ -402,12 +466,15 @@ public final class TulipLoop implements EventLoop {
             return;
         }
         if (st == RUNNING_STATE) {
-            throw new IllegalStateException("cannot close a running event loop: stop it first");
+            throw new IllegalStateException("cannot close a running event loop: stop it first"
+                    + (owner == Thread.currentThread() ? " (close() was called from one of its callbacks: call stop() "
+                    + "there, and close() after runForever returns)" : ""));
         }
-        if (RUNNING.get() != null) {
-            throw new IllegalStateException("cannot close an event loop from inside another running loop's callback");
+        if (!STATE.compareAndSet(this, IDLE, CLOSING)) {
+            close(); // lost a race with runForever or another close: decide again on the new state
+            return;
         }
-        state = CLOSING;
+        TulipLoop outer = RUNNING.get(); // closing from inside another loop's callback: give that one back afterwards
         owner = Thread.currentThread();
         RUNNING.set(this);
         try {
@@ -418,20 +485,38 @@ public final class TulipLoop implements EventLoop {
                     callExceptionHandler(ExceptionContext.of("close hook failed", e));
                 }
             }
-            rootScope.cancel();
+            rootScope.cancelInternal();
             runCleanupPasses(100);
         } finally {
-            RUNNING.remove();
+            if (outer == null) {
+                RUNNING.remove();
+            } else {
+                RUNNING.set(outer);
+            }
             owner = null;
-            fifo.clear();
+            dropReady();
             inbox.clear();
             timers.clear();
             readersWriters.clear();
+            stopping = false;
             state = CLOSED;
-            backend.close();
-            for (CountDownLatch l : foreignWaiters) {
-                l.countDown();
+            // Waiters registered before this line are released here; later ones see CLOSED (registerForeignWaiter).
+            for (Object w : foreignWaiters) {
+                release(w);
             }
+            backend.close();
+        }
+    }
+
+    private static void release(Object waiter) {
+        try {
+            if (waiter instanceof CountDownLatch l) {
+                l.countDown();
+            } else {
+                ((Runnable) waiter).run();
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "releasing a thread waiting on a closed event loop failed", e);
         }
     }
 
@@ -499,7 +584,11 @@ public final class TulipLoop implements EventLoop {
             throw new IllegalStateException("channel is closed: " + channel);
         }
         ReaderWriter rw = readersWriters.get(channel);
-        if (rw == null || !rw.reg.isRegistered()) {
+        if (rw != null && !rw.reg.isRegistered()) { // its key is gone (the channel was closed): start over
+            rw.retireAll();
+            rw = null;
+        }
+        if (rw == null) {
             rw = new ReaderWriter(channel);
             try {
                 rw.reg = backend.register(channel, 0, rw, systemScope);
@@ -513,7 +602,7 @@ public final class TulipLoop implements EventLoop {
         IoCallback cb = new IoCallback(rw, s, callback, read);
         IoCallback old = read ? rw.reader : rw.writer;
         if (old != null) {
-            old.cancelled = true;
+            old.retire();
         }
         if (read) {
             rw.reader = cb;
@@ -521,6 +610,7 @@ public final class TulipLoop implements EventLoop {
             rw.writer = cb;
         }
         rw.updateInterest();
+        cb.scopeAction = s.onCancel(cb::cancel); // the scope's cancel removes the registration at once
         return cb;
     }
 
@@ -528,25 +618,7 @@ public final class TulipLoop implements EventLoop {
         Objects.requireNonNull(channel, "channel");
         checkThread();
         ReaderWriter rw = readersWriters.get(channel);
-        if (rw == null) {
-            return false;
-        }
-        IoCallback old = read ? rw.reader : rw.writer;
-        if (old == null) {
-            return false;
-        }
-        old.cancelled = true;
-        if (read) {
-            rw.reader = null;
-        } else {
-            rw.writer = null;
-        }
-        rw.updateInterest();
-        if (rw.reader == null && rw.writer == null) {
-            rw.reg.deregister();
-            readersWriters.remove(channel);
-        }
-        return true;
+        return rw != null && rw.remove(read);
     }
 
     /** The reader and writer callbacks of one channel registered through addReader/addWriter. */
@@ -558,6 +630,37 @@ public final class TulipLoop implements EventLoop {
 
         ReaderWriter(SelectableChannel channel) {
             this.channel = channel;
+        }
+
+        boolean remove(boolean read) {
+            IoCallback old = read ? reader : writer;
+            if (old == null) {
+                return false;
+            }
+            old.retire();
+            if (read) {
+                reader = null;
+            } else {
+                writer = null;
+            }
+            if (reader == null && writer == null) {
+                reg.deregister();
+                readersWriters.remove(channel, this);
+            } else {
+                updateInterest();
+            }
+            return true;
+        }
+
+        void retireAll() {
+            if (reader != null) {
+                reader.retire();
+            }
+            if (writer != null) {
+                writer.retire();
+            }
+            reader = null;
+            writer = null;
         }
 
         void updateInterest() {
@@ -577,12 +680,19 @@ public final class TulipLoop implements EventLoop {
             IoCallback r = reader;
             IoCallback w = writer;
             if (r != null && (readyOps & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0) {
-                invoke(r);
+                r.readyAt = reg.readyAt;
+                invoke(r); // nested in the registration's own invoke: runs in the reader's scope, failures reported
             }
+            // The reader may have removed or replaced the writer: run only the one still registered.
             if (w != null && w == writer && (readyOps & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0) {
+                w.readyAt = reg.readyAt;
                 invoke(w);
             }
-            currentScope = systemScope;
+        }
+
+        @Override
+        public String toString() {
+            return "readers/writers of " + channel;
         }
     }
 
@@ -591,6 +701,8 @@ public final class TulipLoop implements EventLoop {
         private final ReaderWriter rw;
         private final Runnable callback;
         private final boolean read;
+        /** The scope's cancel action for this registration; dropped when the registration ends otherwise. */
+        Handle scopeAction;
 
         IoCallback(ReaderWriter rw, ScopeImpl scope, Runnable callback, boolean read) {
             super(scope);
@@ -611,10 +723,21 @@ public final class TulipLoop implements EventLoop {
 
         @Override
         public void cancel() {
+            checkThread();
             if (!cancelled && (read ? rw.reader : rw.writer) == this) {
-                removeReaderWriter(rw.channel, read);
+                rw.remove(read);
             }
+            retire();
+        }
+
+        /** No longer registered: never runs again, and the scope forgets it. */
+        void retire() {
             cancelled = true;
+            Handle a = scopeAction;
+            scopeAction = null;
+            if (a != null) {
+                a.cancel();
+            }
         }
     }
 
@@ -686,21 +809,39 @@ public final class TulipLoop implements EventLoop {
         return clock;
     }
 
-    void registerForeignWaiterInternal(CountDownLatch latch) {
-        foreignWaiters.add(latch);
-    }
-
-    /** A thread starts blocking on a future of this loop. Any thread. */
+    /**
+     * A thread starts blocking on a future of this loop: the latch is counted down if the loop closes. Any thread.
+     *
+     * @throws IllegalStateException if the loop is already closed
+     */
     public void registerForeignWaiter(CountDownLatch latch) {
-        if (state == CLOSED) {
-            throw new IllegalStateException("event loop is closed");
-        }
-        foreignWaiters.add(latch);
+        addForeignWaiter(latch);
     }
 
     /** The thread stopped blocking. Any thread. */
     public void unregisterForeignWaiter(CountDownLatch latch) {
         foreignWaiters.remove(latch);
+    }
+
+    /**
+     * Registers an action that releases another thread waiting on this loop (completing a CompletableFuture, for
+     * instance); it runs once if the loop closes first. Remove it with {@link #removeForeignWaiter}. Any thread.
+     *
+     * @throws IllegalStateException if the loop is already closed
+     */
+    public void addForeignWaiter(Object latchOrRunnable) {
+        // Add first, then check: close() sets CLOSED before it walks the set, so either it sees this waiter or we
+        // see CLOSED.
+        foreignWaiters.add(latchOrRunnable);
+        if (state == CLOSED) {
+            foreignWaiters.remove(latchOrRunnable);
+            throw new IllegalStateException("event loop is closed");
+        }
+    }
+
+    /** Forgets a waiter added with {@link #addForeignWaiter}. Any thread. */
+    public void removeForeignWaiter(Object latchOrRunnable) {
+        foreignWaiters.remove(latchOrRunnable);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -798,6 +939,11 @@ public final class TulipLoop implements EventLoop {
             throw new IllegalArgumentException("slow callback threshold must be positive: " + threshold);
         }
         slowCallbackNanos = threshold.toNanos();
+    }
+
+    /** How many times another thread woke the backend (test hook for wake-up coalescing). Any thread. */
+    public long wakeupCount() {
+        return wakeups.get();
     }
 
     /** Number of timers in the heap, cancelled ones included (for tests of the purge rule). */
