@@ -344,4 +344,114 @@ class EventLoopTest {
             assertEquals(List.of("a", "b"), seen);
         }
     }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Misuse: each a clear exception
+    // ---------------------------------------------------------------------------------------------------------
+
+    private static void assertMessage(Throwable t, String... parts) {
+        for (String p : parts) {
+            assertTrue(t.getMessage() != null && t.getMessage().contains(p), "'" + t.getMessage() + "' lacks " + p);
+        }
+    }
+
+    @Test
+    void runningFromInsideACallbackIsRejected() {
+        try (EventLoop loop = virtualLoop()) {
+            List<Throwable> errors = new ArrayList<>();
+            loop.callSoon(() -> {
+                for (Runnable r : List.<Runnable>of(loop::runForever, loop::runOnce,
+                        () -> loop.runUntilComplete(loop.createFuture()), loop::close)) {
+                    try {
+                        r.run();
+                    } catch (IllegalStateException e) {
+                        errors.add(e);
+                    }
+                }
+            });
+            loop.runOnce();
+            assertEquals(4, errors.size());
+            for (int i = 0; i < 3; i++) {
+                assertMessage(errors.get(i), "already running", "from one of its callbacks");
+            }
+            assertMessage(errors.get(3), "cannot close a running event loop", "stop()");
+            assertFalse(loop.isClosed());
+        }
+    }
+
+    @Test
+    void runningFromAnotherThreadWhileRunningIsRejected() throws Exception {
+        try (EventLoop loop = EventLoop.create()) {
+            AtomicReference<Throwable> error = new AtomicReference<>();
+            Future<Void> done = loop.createFuture();
+            loop.callSoon(() -> {
+                Thread t = new Thread(() -> {
+                    try {
+                        loop.runForever();
+                    } catch (Throwable e) {
+                        error.set(e);
+                    }
+                    loop.callSoonThreadsafe(() -> done.setResult(null));
+                }, "intruder");
+                t.start();
+            });
+            loop.runUntilComplete(done);
+            assertMessage(error.get(), "already running", "on thread");
+        }
+    }
+
+    @Test
+    void closedLoopRefusesToRunAndToSchedule() throws Exception {
+        EventLoop loop = virtualLoop();
+        loop.close();
+        for (Runnable r : List.<Runnable>of(loop::runForever, loop::runOnce,
+                () -> loop.callSoon(() -> { }), () -> loop.callLater(Duration.ZERO, () -> { }),
+                () -> loop.callAt(0, () -> { }), () -> loop.callSoonThreadsafe(() -> { }))) {
+            assertMessage(assertThrows(IllegalStateException.class, r::run), "closed");
+        }
+        Future<String> f = new Future<>(loop);
+        assertMessage(assertThrows(IllegalStateException.class, () -> loop.runUntilComplete(f)), "closed");
+        assertMessage(assertThrows(IllegalStateException.class, () -> f.addDoneCallback(x -> { })), "closed");
+        try (PipeFixture pipe = PipeFixture.open()) {
+            assertMessage(assertThrows(IllegalStateException.class, () -> loop.addReader(pipe.source(), () -> { })),
+                    "closed");
+        }
+        loop.stop(); // harmless
+    }
+
+    @Test
+    void anotherLoopRunningOnThisThreadIsRejected() {
+        try (EventLoop outer = virtualLoop(); EventLoop inner = virtualLoop()) {
+            AtomicReference<Throwable> error = new AtomicReference<>();
+            AtomicReference<Boolean> innerClosed = new AtomicReference<>();
+            outer.callSoon(() -> {
+                try {
+                    inner.runOnce();
+                } catch (IllegalStateException e) {
+                    error.set(e);
+                }
+                // Closing another (idle) loop from a callback is fine, and gives this thread back to the outer loop.
+                inner.close();
+                innerClosed.set(inner.isClosed() && EventLoop.current() == outer);
+            });
+            outer.runOnce();
+            assertMessage(error.get(), "another event loop is running on this thread");
+            assertTrue(innerClosed.get());
+        }
+    }
+
+    @Test
+    void nullsAreRejected() {
+        try (EventLoop loop = virtualLoop()) {
+            assertThrows(NullPointerException.class, () -> loop.callSoon(null));
+            assertThrows(NullPointerException.class, () -> loop.callSoonThreadsafe(null));
+            assertThrows(NullPointerException.class, () -> loop.wrapFuture(null));
+            assertThrows(NullPointerException.class, () -> new Future<String>(null));
+            assertThrows(NullPointerException.class, () -> loop.rootScope().newChild(null));
+            assertThrows(NullPointerException.class, () -> loop.rootScope().run(null));
+            assertThrows(NullPointerException.class, () -> loop.rootScope().onCancel(null));
+            assertThrows(NullPointerException.class, () -> EventLoop.builder().backend(null));
+            assertThrows(IllegalArgumentException.class, () -> EventLoop.builder().backend("nope").build());
+        }
+    }
 }
