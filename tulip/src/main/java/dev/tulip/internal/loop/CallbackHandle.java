@@ -1,32 +1,21 @@
 package dev.tulip.internal.loop;
 
-import dev.tulip.TimerHandle;
-
 /**
- * A {@code Runnable} scheduled with callSoon, callLater or callAt. Also a timer-heap entry ({@link #when}, {@link #seq}).
+ * A {@code Runnable} scheduled with callSoon or callSoonThreadsafe; {@link TimerCallback} adds a due time for
+ * callLater and callAt. Kept small (32 bytes): it is allocated once per callSoon, the loop's hottest path.
  *
  * <p>Loop thread only.
  */
-final class CallbackHandle extends Callback implements TimerHandle {
-    private final TulipLoop loop;
+class CallbackHandle extends Callback {
     private Runnable callback;
-    /** Due time in loop nanos; Long.MIN_VALUE for a non-timer handle. */
-    final long when;
-    /** Tie-breaker: timers due at the same time run in scheduling order. */
-    final long seq;
-    /** True while this timer sits in the heap. */
-    boolean inHeap;
 
-    CallbackHandle(TulipLoop loop, ScopeImpl scope, Runnable callback, long when, long seq) {
+    CallbackHandle(ScopeImpl scope, Runnable callback) {
         super(scope);
-        this.loop = loop;
         this.callback = callback;
-        this.when = when;
-        this.seq = seq;
     }
 
     @Override
-    protected void fire() {
+    protected final void fire() {
         Runnable r = callback;
         if (r == null) {
             return; // cancelled from another thread (racy, but then it simply does not run)
@@ -36,8 +25,9 @@ final class CallbackHandle extends Callback implements TimerHandle {
     }
 
     @Override
-    protected Object describe() {
-        return callback == null ? "done" : callback;
+    protected final Object describe() {
+        Runnable r = callback;
+        return r == null ? "done" : r;
     }
 
     @Override
@@ -45,16 +35,8 @@ final class CallbackHandle extends Callback implements TimerHandle {
         if (cancelled) {
             return;
         }
-        loop.checkThread();
+        scope.loop.checkThread();
         cancelled = true;
         callback = null;
-        if (inHeap) {
-            loop.timerCancelled();
-        }
-    }
-
-    @Override
-    public long when() {
-        return when;
     }
 }

@@ -14,7 +14,7 @@ import java.util.Arrays;
  */
 final class TimerHeap {
     static final int MIN_COMPACT = 256;
-    private CallbackHandle[] heap = new CallbackHandle[64];
+    private TimerCallback[] heap = new TimerCallback[64];
     private int size;
     /** Cancelled timers still in the heap (an upper bound once scopes are cancelled, see purgeRequested). */
     private int cancelled;
@@ -35,7 +35,7 @@ final class TimerHeap {
         return size == 0;
     }
 
-    void add(CallbackHandle h) {
+    void add(TimerCallback h) {
         if (size == heap.length) {
             heap = Arrays.copyOf(heap, size * 2);
         }
@@ -45,9 +45,9 @@ final class TimerHeap {
     }
 
     /** Head of the heap, dropping cancelled timers found there; null if none. */
-    CallbackHandle peekLive() {
+    TimerCallback peekLive() {
         while (size > 0) {
-            CallbackHandle top = heap[0];
+            TimerCallback top = heap[0];
             if (!top.isCancelled()) {
                 return top;
             }
@@ -59,11 +59,11 @@ final class TimerHeap {
         return null;
     }
 
-    CallbackHandle removeTop() {
-        CallbackHandle top = heap[0];
+    TimerCallback removeTop() {
+        TimerCallback top = heap[0];
         top.inHeap = false;
         changes++;
-        CallbackHandle last = heap[--size];
+        TimerCallback last = heap[--size];
         heap[size] = null;
         if (size > 0) {
             siftDown(0, last);
@@ -85,7 +85,7 @@ final class TimerHeap {
     private void compact() {
         int j = 0;
         for (int i = 0; i < size; i++) {
-            CallbackHandle h = heap[i];
+            TimerCallback h = heap[i];
             if (h.isCancelled()) {
                 h.inHeap = false;
             } else {
@@ -116,14 +116,14 @@ final class TimerHeap {
         purgeRequested = false;
     }
 
-    private static boolean less(CallbackHandle a, CallbackHandle b) {
+    private static boolean less(TimerCallback a, TimerCallback b) {
         return a.when < b.when || (a.when == b.when && a.seq < b.seq);
     }
 
-    private void siftUp(int k, CallbackHandle h) {
+    private void siftUp(int k, TimerCallback h) {
         while (k > 0) {
             int p = (k - 1) >>> 1;
-            CallbackHandle e = heap[p];
+            TimerCallback e = heap[p];
             if (!less(h, e)) {
                 break;
             }
@@ -133,11 +133,11 @@ final class TimerHeap {
         heap[k] = h;
     }
 
-    private void siftDown(int k, CallbackHandle h) {
+    private void siftDown(int k, TimerCallback h) {
         int half = size >>> 1;
         while (k < half) {
             int c = 2 * k + 1;
-            CallbackHandle cv = heap[c];
+            TimerCallback cv = heap[c];
             int r = c + 1;
             if (r < size && less(heap[r], cv)) {
                 c = r;

@@ -118,8 +118,8 @@ public final class TulipLoop implements EventLoop {
         timers.compactIfMostlyCancelled();                                   // 1. drop cancelled timers (bounded)
         long timeout = noBlock || stopping || readyCount() > 0 ? 0 : nanosUntilNextTimer(); // 2. 0 if anything ready
         poll(timeout);                                                       // 3. I/O events and inbox -> ready queue
-        long now = clock.nanos();                                            // 4. due timers -> ready queue
-        for (CallbackHandle t = timers.peekLive(); t != null && t.when <= now; t = timers.peekLive()) {
+        long now = timers.isEmpty() ? 0 : clock.nanos();                     // 4. due timers -> ready queue
+        for (TimerCallback t = timers.peekLive(); t != null && t.when <= now; t = timers.peekLive()) {
             enqueue(timers.removeTop());
         }
         int n = drainReady ? Integer.MAX_VALUE : readyCount();              // 5. run what was ready at the start
@@ -247,7 +247,7 @@ public final class TulipLoop implements EventLoop {
     }
 
     private long nanosUntilNextTimer() {
-        CallbackHandle next = timers.peekLive();
+        TimerCallback next = timers.peekLive();
         if (next == null) {
             return -1;
         }
@@ -264,14 +264,14 @@ public final class TulipLoop implements EventLoop {
         Objects.requireNonNull(callback, "callback");
         checkThread();
         ScopeImpl s = scopeForNewWork();
-        CallbackHandle h = new CallbackHandle(this, s, callback, Long.MIN_VALUE, 0);
+        CallbackHandle h = new CallbackHandle(s, callback);
         enqueue(h);
         return h;
     }
 
     /** callSoon in the system scope: never refused, never cancelled by a scope. For cleanup (connectionLost). */
     public Handle callSoonSystem(Runnable callback) {
-        CallbackHandle h = new CallbackHandle(this, systemScope, callback, Long.MIN_VALUE, 0);
+        CallbackHandle h = new CallbackHandle(systemScope, callback);
         enqueue(h);
         return h;
     }
@@ -298,7 +298,7 @@ public final class TulipLoop implements EventLoop {
         Objects.requireNonNull(callback, "callback");
         checkThread();
         ScopeImpl s = scopeForNewWork();
-        CallbackHandle h = new CallbackHandle(this, s, callback, whenNanos, seq++);
+        TimerCallback h = new TimerCallback(s, callback, whenNanos, seq++);
         timers.add(h);
         return h;
     }
@@ -322,7 +322,7 @@ public final class TulipLoop implements EventLoop {
         if (state == CLOSED) {
             throw new IllegalStateException("event loop is closed");
         }
-        CallbackHandle h = new CallbackHandle(this, s, callback, Long.MIN_VALUE, 0);
+        CallbackHandle h = new CallbackHandle(s, callback);
         inbox.offer(h);
         wakeUp();
         return h;
