@@ -47,6 +47,7 @@ public final class TulipLoop implements EventLoop {
     private static final int RUNNING_STATE = 1;
     private static final int CLOSING = 2;
     private static final int CLOSED = 3;
+    private static final int MAX_INBOX_PER_PASS = 1 << 16;
 
     private final Clock clock;
     private final IoBackend backend;
@@ -162,7 +163,10 @@ public final class TulipLoop implements EventLoop {
     }
 
     private void drainInbox() {
-        for (Callback c; (c = inbox.poll()) != null; ) {
+        // Bounded: producers faster than the loop must not keep one pass draining forever. What is left makes the
+        // next poll non-blocking (poll re-checks the inbox before sleeping).
+        Callback c;
+        for (int i = 0; i < MAX_INBOX_PER_PASS && (c = inbox.poll()) != null; i++) {
             enqueue(c);
         }
     }
@@ -360,17 +364,20 @@ public final class TulipLoop implements EventLoop {
     public void runForever() {
         enterRunning("runForever");
         try {
-            while (true) {
-                runOnceInner(false);
-                if (stopping) {
-                    break;
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("I/O backend failed", e);
+            runUntilStopped();
         } finally {
             stopping = false;
             exitRunning();
+        }
+    }
+
+    private void runUntilStopped() {
+        try {
+            do {
+                runOnceInner(false);
+            } while (!stopping);
+        } catch (IOException e) {
+            throw new UncheckedIOException("I/O backend failed", e);
         }
     }
 
@@ -392,27 +399,30 @@ public final class TulipLoop implements EventLoop {
         if (future.loop() != this) {
             throw new IllegalArgumentException("the future belongs to another event loop: " + future);
         }
-        if (state == CLOSED) {
-            throw new IllegalStateException("runUntilComplete: event loop is closed");
-        }
-        if (!future.isDone()) {
-            Consumer<Future<T>> stopper = f -> stop();
-            ScopeImpl saved = swapScope(systemScope); // the stopper must run whatever scope is current (or cancelled)
-            try {
-                future.addDoneCallback(stopper);
-            } finally {
-                currentScope = saved;
-            }
-            try {
-                runForever();
-            } finally {
-                if (!isClosed() && !future.isDone()) {
-                    future.removeDoneCallback(stopper);
+        enterRunning("runUntilComplete"); // before touching the future: it may be another thread's running loop
+        try {
+            if (!future.isDone()) {
+                Consumer<Future<T>> stopper = f -> stop();
+                ScopeImpl saved = swapScope(systemScope); // the stopper must run whatever scope is current
+                try {
+                    future.addDoneCallback(stopper);
+                } finally {
+                    currentScope = saved;
+                }
+                try {
+                    runUntilStopped();
+                } finally {
+                    if (!future.isDone()) {
+                        future.removeDoneCallback(stopper);
+                    }
                 }
             }
-            if (!future.isDone()) {
-                throw new IllegalStateException("event loop stopped before the future completed: " + future);
-            }
+        } finally {
+            stopping = false;
+            exitRunning();
+        }
+        if (!future.isDone()) {
+            throw new IllegalStateException("event loop stopped before the future completed: " + future);
         }
         return future.result();
     }

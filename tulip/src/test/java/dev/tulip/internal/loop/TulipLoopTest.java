@@ -1,0 +1,120 @@
+package dev.tulip.internal.loop;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tulip.EventLoop;
+import dev.tulip.Future;
+import dev.tulip.Scope;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Internal hooks of the loop: wake-up coalescing, scope restore, the system scope, close hooks. */
+@Timeout(30)
+class TulipLoopTest {
+
+    @Test
+    void aBusyLoopIsNeverWokenAndASleepingOneOncePerBatch() throws Exception {
+        try (EventLoop el = EventLoop.create()) {
+            TulipLoop loop = (TulipLoop) el;
+            // The loop is busy (not in poll) while the producer runs: no wake-up at all.
+            AtomicLong ran = new AtomicLong();
+            Future<Void> done = el.createFuture();
+            el.callSoon(() -> {
+                Thread t = new Thread(() -> {
+                    for (int i = 0; i < 10_000; i++) {
+                        el.callSoonThreadsafe(ran::incrementAndGet);
+                    }
+                });
+                t.start();
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                el.callSoon(() -> done.setResult(null));
+            });
+            el.runUntilComplete(done);
+            assertEquals(0, loop.wakeupCount(), "the loop was running callbacks: nobody needed to wake it");
+            assertTrue(ran.get() > 0);
+            // A sleeping loop gets exactly one wake-up for a burst.
+            Future<Void> burst = el.createFuture();
+            Thread t = new Thread(() -> {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (int i = 0; i < 1000; i++) {
+                    el.callSoonThreadsafe(ran::incrementAndGet);
+                }
+                el.callSoonThreadsafe(() -> burst.setResult(null));
+            });
+            t.start();
+            el.runUntilComplete(burst);
+            t.join();
+            assertTrue(loop.wakeupCount() >= 1 && loop.wakeupCount() <= 3, "wake-ups " + loop.wakeupCount());
+            assertEquals(11_000, ran.get());
+        }
+    }
+
+    @Test
+    void scopeIsRestoredAfterACallbackThatSwitchedItOrThrew() {
+        try (EventLoop el = EventLoop.builder().virtualTime(true).build()) {
+            TulipLoop loop = (TulipLoop) el;
+            el.setExceptionHandler((l, c) -> { });
+            Scope child = el.rootScope().newChild("c");
+            el.callSoon(() -> loop.swapScope((ScopeImpl) child)); // leaks a scope switch
+            el.callSoon(() -> {
+                throw new IllegalStateException("x");
+            });
+            List<Scope> seen = new ArrayList<>();
+            el.callSoon(() -> seen.add(el.currentScope()));
+            el.runOnce();
+            assertEquals(List.of(el.rootScope()), seen);
+            assertSame(el.rootScope(), el.currentScope());
+        }
+    }
+
+    @Test
+    void systemScopeRunsCleanupEvenFromACancelledScope() {
+        try (EventLoop el = EventLoop.builder().virtualTime(true).build()) {
+            TulipLoop loop = (TulipLoop) el;
+            Scope child = el.rootScope().newChild("c");
+            List<String> seen = new ArrayList<>();
+            child.run(() -> {
+                child.cancel();
+                loop.callSoonSystem(() -> seen.add("cleanup in " + el.currentScope().name()));
+            });
+            el.runOnce();
+            assertEquals(List.of("cleanup in system"), seen);
+        }
+    }
+
+    @Test
+    void closeHooksRunFirstAndWaitersAreReleased() throws Exception {
+        EventLoop el = EventLoop.builder().virtualTime(true).build();
+        TulipLoop loop = (TulipLoop) el;
+        List<String> seen = new ArrayList<>();
+        loop.addCloseHook(() -> seen.add("hook, loop current: " + (EventLoop.current() == el)));
+        loop.addCloseHook(() -> {
+            throw new IllegalStateException("a failing hook does not stop close");
+        });
+        el.setExceptionHandler((l, c) -> seen.add("reported: " + c.exception().getMessage()));
+        java.util.concurrent.CountDownLatch latch = new java.util.concurrent.CountDownLatch(1);
+        loop.registerForeignWaiter(latch);
+        el.close();
+        assertEquals(0, latch.getCount());
+        assertEquals(List.of("hook, loop current: true", "reported: a failing hook does not stop close"), seen);
+        try {
+            loop.registerForeignWaiter(new java.util.concurrent.CountDownLatch(1));
+            throw new AssertionError("registering on a closed loop must fail");
+        } catch (IllegalStateException expected) {
+            assertTrue(expected.getMessage().contains("closed"));
+        }
+    }
+}
