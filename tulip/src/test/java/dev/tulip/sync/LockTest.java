@@ -236,10 +236,10 @@ class LockTest {
     }
 
     @Test
-    void debugModeRefusesUseFromAnotherThread() throws Exception {
-        try (EventLoop loop = newLoop()) {
+    void debugModeRefusesUseFromAnotherThreadWhileTheLoopRuns() {
+        runVoid(() -> {
             Lock lock = new Lock();
-            loop.runUntilComplete(loop.createTask(() -> lock.tryAcquire()));
+            lock.acquire();
             AtomicReference<Throwable> seen = new AtomicReference<>();
             Thread t = Thread.ofPlatform().start(() -> {
                 try {
@@ -248,10 +248,12 @@ class LockTest {
                     seen.set(x);
                 }
             });
-            t.join();
+            t.join(); // blocks the loop on purpose: the other thread runs while this task holds the loop
             assertTrue(seen.get() instanceof IllegalStateException, String.valueOf(seen.get()));
             assertTrue(seen.get().getMessage().contains("loop thread only"), seen.get().getMessage());
-        }
+            assertTrue(lock.isHeldByCurrentTask());
+            lock.release();
+        });
     }
 
     @Test

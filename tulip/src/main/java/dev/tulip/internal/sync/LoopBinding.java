@@ -8,7 +8,7 @@ import dev.tulip.internal.loop.TulipLoop;
  *
  * <p>A primitive may be created anywhere (a field initializer, a constructor on the main thread); it binds to the
  * loop running on the thread that first uses it. From then on, waiting on another loop throws, and in debug mode
- * every operation from a thread that does not hold the loop throws.
+ * every operation from a thread that does not hold the loop while it runs throws.
  *
  * <p>Loop thread only; {@link #loop} is written once, by the loop thread.
  */
@@ -32,7 +32,7 @@ public final class LoopBinding {
 
     /**
      * The check at the start of every operation: binds to the running loop if still unbound; in debug mode fails if
-     * the calling thread does not hold the bound loop. Returns the bound loop (null if none yet).
+     * the bound loop is running and the calling thread does not hold it. Returns the bound loop (null if none yet).
      */
     public TulipLoop check() {
         TulipLoop l = loop;
@@ -75,7 +75,9 @@ public final class LoopBinding {
     }
 
     private void checkOwnedByCurrentThread(TulipLoop l) {
-        if (TulipLoop.currentOrNull() != l || !l.isOwnedByCurrentThread()) {
+        // As the loop's own checkThread(): while the loop runs, only the thread holding it (the loop thread, or the
+        // task body holding it) may touch the primitive. An idle loop is nobody's: setup and inspection are fine.
+        if (l.isRunning() && !l.isOwnedByCurrentThread()) {
             throw new IllegalStateException(what + " used from thread '" + Thread.currentThread().getName()
                     + "', which does not run its event loop " + l + ": sync primitives are loop thread only "
                     + "(hand work to the loop with callSoonThreadsafe)");
