@@ -1,6 +1,8 @@
 package dev.tulip.sync;
 
+import dev.tulip.Task;
 import dev.tulip.internal.loop.TulipLoop;
+import dev.tulip.internal.task.TaskCore;
 import dev.tulip.internal.sync.LoopBinding;
 import dev.tulip.internal.sync.WaitQueue;
 import java.util.concurrent.CancellationException;
@@ -55,10 +57,10 @@ public final class Lock {
      * Statistics of a lock at one moment.
      *
      * @param locked  whether the lock is held
-     * @param owner   a description of the holder (the task), or null when unlocked
+     * @param owner   the task holding the lock; null when unlocked, or when held by callbacks outside any task
      * @param waiting how many tasks wait in {@link #acquire()}
      */
-    public record Statistics(boolean locked, String owner, int waiting) {
+    public record Statistics(boolean locked, Task<?> owner, int waiting) {
     }
 
     /** Creates an unlocked lock. Any thread (it binds to a loop on first use). */
@@ -170,7 +172,7 @@ public final class Lock {
      */
     public Statistics statistics() {
         binding.check();
-        return new Statistics(owner != null, owner == null ? null : owner.toString(), waiters.size());
+        return new Statistics(owner != null, owner instanceof TaskCore<?> t ? t.task() : null, waiters.size());
     }
 
     @Override

@@ -7,6 +7,7 @@ import static dev.tulip.sync.SyncTesting.spawn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,7 +32,7 @@ class LockTest {
             assertTrue(lock.isLocked());
             assertTrue(lock.isHeldByCurrentTask());
             assertFalse(lock.tryAcquire());
-            assertEquals(new Lock.Statistics(true, lock.statistics().owner(), 0), lock.statistics());
+            assertEquals(new Lock.Statistics(true, Task.current(), 0), lock.statistics());
             lock.release();
             assertFalse(lock.isLocked());
             assertEquals(new Lock.Statistics(false, null, 0), lock.statistics());
@@ -262,8 +263,13 @@ class LockTest {
             Lock lock = new Lock();
             assertNull(lock.statistics().owner());
             lock.acquire();
-            assertTrue(lock.statistics().owner() != null);
+            assertSame(Task.current(), lock.statistics().owner());
+            Task<Void> waiter = spawn(lock::acquire);
+            settle();
+            assertEquals(1, lock.statistics().waiting());
             lock.release();
+            assertSame(waiter, lock.statistics().owner(), "handed to the waiter at release");
+            waiter.await();
         });
     }
 }
