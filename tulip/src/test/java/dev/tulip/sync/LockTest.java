@@ -3,6 +3,7 @@ package dev.tulip.sync;
 import static dev.tulip.sync.SyncTesting.newLoop;
 import static dev.tulip.sync.SyncTesting.runVoid;
 import static dev.tulip.sync.SyncTesting.settle;
+import static dev.tulip.sync.SyncTesting.sleep;
 import static dev.tulip.sync.SyncTesting.spawn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,6 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tulip.EventLoop;
 import dev.tulip.Task;
+import dev.tulip.TimeoutException;
+import dev.tulip.Tulip;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -140,6 +144,29 @@ class LockTest {
             assertFalse(lock.isLocked(), "not leaked to the cancelled task");
             assertTrue(lock.tryAcquire());
             lock.release();
+        });
+    }
+
+    @Test
+    void timedOutAcquireLeavesNoGhost() {
+        runVoid(() -> {
+            Lock lock = new Lock();
+            Task<Void> holder = spawn(() -> {
+                try (var held = lock.acquired()) {
+                    sleep(Duration.ofSeconds(10));
+                }
+            });
+            settle();
+            long t0 = EventLoop.current().time();
+            assertThrows(TimeoutException.class, () -> {
+                try (var t = Tulip.timeout(Duration.ofSeconds(1))) {
+                    lock.acquire();
+                }
+            });
+            assertEquals(Duration.ofSeconds(1).toNanos(), EventLoop.current().time() - t0);
+            assertEquals(0, lock.statistics().waiting());
+            holder.await();
+            assertFalse(lock.isLocked());
         });
     }
 

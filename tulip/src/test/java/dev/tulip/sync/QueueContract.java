@@ -12,6 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tulip.EventLoop;
 import dev.tulip.Task;
+import dev.tulip.TimeoutException;
+import dev.tulip.Tulip;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -232,6 +234,27 @@ abstract class QueueContract {
             settle();
             assertEquals(1, q.size());
             assertTrue(q.isFull());
+            assertEquals(List.of(1), drain(q));
+        });
+    }
+
+    @Test
+    void timedOutGetAndPutHaveNoEffect() {
+        runVoid(() -> {
+            Queue<Integer> q = newQueue(1);
+            assertThrows(TimeoutException.class, () -> {
+                try (var t = Tulip.timeout(Duration.ofSeconds(1))) {
+                    q.get();
+                }
+            });
+            assertEquals(0, q.statistics().waitingGetters());
+            q.put(1);
+            assertThrows(TimeoutException.class, () -> {
+                try (var t = Tulip.timeout(Duration.ofSeconds(1))) {
+                    q.put(2);
+                }
+            });
+            assertEquals(0, q.statistics().waitingPutters());
             assertEquals(List.of(1), drain(q));
         });
     }
