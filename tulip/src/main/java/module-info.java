@@ -10,5 +10,5 @@ module dev.tulip {
     exports dev.tulip;
     exports dev.tulip.transport;
     // exports dev.tulip.stream;  (enabled by the streams work, issue 6)
-    // exports dev.tulip.sync;    (enabled by the sync work, issue 3)
+    exports dev.tulip.sync;
 }
