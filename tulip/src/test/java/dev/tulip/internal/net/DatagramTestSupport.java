@@ -29,10 +29,15 @@ final class DatagramTestSupport {
     }
 
     static void runUntil(EventLoop loop, BooleanSupplier done, Duration max) {
+        runUntil(loop, done, max, () -> "");
+    }
+
+    /** As {@link #runUntil(EventLoop, BooleanSupplier, Duration)}, saying {@code state} when it fails. */
+    static void runUntil(EventLoop loop, BooleanSupplier done, Duration max, java.util.function.Supplier<String> state) {
         long deadline = System.nanoTime() + max.toNanos();
         while (!done.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                fail("condition not met within " + max);
+                fail("condition not met within " + max + " " + state.get());
             }
             // A short timer bounds the pass: poll() blocks at most this long when no I/O comes.
             TimerHandle tick = loop.callLater(Duration.ofMillis(20), () -> { });
@@ -132,6 +137,11 @@ final class DatagramTestSupport {
             }
             lost = true;
             lostCause = cause;
+        }
+
+        String describe() {
+            return "events=" + events + " sizes=" + datagrams.stream().map(d -> d.length).toList() + " from="
+                    + senders + " errors=" + errors;
         }
 
         String lastText() {
