@@ -42,9 +42,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * the kernel says it would block (or earlier datagrams are still queued, to keep order) is the datagram copied into
  * {@link #queue}, which is flushed when the socket is writable.
  *
- * <p>Interrupted system calls: the JDK folds {@code EINTR} of a non-blocking receive or send into "nothing done", the
- * same answer as {@code EAGAIN}, and this class treats both alike: a receive stops the batch (the level-triggered
- * selector reports the socket again), a send is queued and retried when the socket is writable.
+ * <p>Interrupted system calls ({@code EINTR}) are treated as would-block ({@code EAGAIN}), as the design notes ask: a
+ * receive that answers nothing stops the batch (the level-triggered selector reports the socket again), a send that
+ * sent nothing (the JDK answers 0 or a negative status) is queued and retried when the socket is writable.
  *
  * <p>Loop thread only. Fields are guarded by the loop thread.
  */
@@ -172,7 +172,7 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
                 return;
             }
             if (from == null) {
-                return; // would block (or EINTR, which the JDK reports the same way)
+                return; // would block, or EINTR (the JDK answers null for both): the selector reports it again
             }
             buf.flip();
             int n = buf.remaining();
@@ -290,9 +290,13 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
         for (int attempt = 0; ; attempt++) {
             try {
                 int n = remote != null ? channel.write(data) : channel.send(data, to);
-                // 0 bytes sent means "no room" (EAGAIN, or EINTR which the JDK folds into it) for a non-empty
-                // datagram. For an empty one the JDK cannot tell "sent" from "no room"; it almost always was sent.
-                return n == 0 && want > 0 ? WOULD_BLOCK : SENT;
+                // A non-blocking send answers 0 for "no room" (EAGAIN) and, in the JDK, a negative status for an
+                // interrupted call (EINTR): both are retried when the socket is writable. For an empty datagram the
+                // JDK cannot tell "sent" (0 bytes) from "no room" (0): we count it as sent.
+                if (n < 0 || (n == 0 && want > 0)) {
+                    return WOULD_BLOCK;
+                }
+                return SENT;
             } catch (PortUnreachableException e) {
                 // A pending ICMP error about an earlier datagram to the connected peer: the kernel reported it instead
                 // of sending this one. Report it, then send this datagram once more (the error is consumed).
