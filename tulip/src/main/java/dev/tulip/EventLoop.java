@@ -1,11 +1,16 @@
 package dev.tulip;
 
 import dev.tulip.internal.loop.TulipLoop;
+import dev.tulip.internal.net.DatagramEndpoints;
+import dev.tulip.transport.DatagramEndpoint;
+import dev.tulip.transport.DatagramOptions;
+import dev.tulip.transport.DatagramProtocol;
 import java.nio.channels.SelectableChannel;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 
 /**
  * An event loop: one thread runs callbacks, timers and I/O readiness handlers, one at a time, in the order of
@@ -666,6 +671,33 @@ public interface EventLoop extends AutoCloseable {
     // region datagrams (issue 5)
     // ---------------------------------------------------------------------------------------------------------
 
+    /**
+     * Creates a datagram (UDP) endpoint: opens a socket, sets its options, binds it (port 0 lets the kernel pick a
+     * free port, readable at once from {@code transport.info().localAddress()}), connects it if the options name a
+     * remote address, and makes the protocol with {@code factory}. {@code connectionMade} runs in a later pass, before
+     * any datagram is delivered; the returned future completes after it with the transport and the protocol.
+     *
+     * <p>Every endpoint is a server: without a remote address it receives from and sends to anyone. Host names in
+     * the options are resolved off the loop. The endpoint belongs to the scope current now: cancelling that scope
+     * aborts it ({@code connectionLost} gets a {@link java.util.concurrent.CancellationException}).
+     *
+     * <p>Loop thread only.
+     *
+     * @param factory makes the endpoint's protocol (called once, on the loop thread)
+     * @param options where to bind and socket options ({@link DatagramOptions#defaults()} for the wildcard address
+     *                and a free port)
+     * @param <P>     the protocol type
+     * @return a future of the endpoint; it fails with the {@link java.io.IOException} of the socket calls (such as a
+     *         {@link java.net.BindException} for a port in use), an {@link java.net.UnknownHostException} for a name
+     *         that does not resolve, or an {@link UnsupportedOperationException} for an option the platform lacks; it
+     *         is cancelled if the scope is cancelled before the endpoint is ready
+     * @throws NullPointerException  if factory or options is null
+     * @throws IllegalStateException if the loop is closed or the current scope is cancelled
+     */
+    default <P extends DatagramProtocol> Future<DatagramEndpoint<P>> createDatagramEndpoint(
+            Supplier<? extends P> factory, DatagramOptions options) {
+        return DatagramEndpoints.create(this, factory, options);
+    }
 
     // endregion datagrams
 

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# udp-bench.sh: datagrams per second through a single-loop UDP echo server (1 KiB datagrams), Tulip side by side
+# with Netty's epoll DatagramChannel (one event-loop thread), plus Tulip with read batching off.
+#
+#   tulip-bench/udp/udp-bench.sh [ROUNDS=3] [SECONDS=3] [SIZE=1024] [WINDOW=128]
+#
+# Each cell starts a fresh server pinned to core 0 (taskset -c 0) and the load generator (udpload.c, batched with
+# recvmmsg/sendmmsg) pinned to core 1; the servers are interleaved round by round so that machine noise hits them
+# alike. Prints every run, then the median per server and its ratio to Netty epoll.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+rounds="${1:-3}"; seconds="${2:-3}"; size="${3:-1024}"; window="${4:-128}"
+cd "$root"
+
+if [ -z "${SKIP_BUILD:-}" ]; then
+  ./tulipw mvn -q -pl tulip-examples,tulip-bench -am package -DskipTests >/dev/null
+fi
+mkdir -p tulip-bench/target
+gcc -O2 -o tulip-bench/target/udpload "$here/udpload.c"
+cp_examples="tulip-examples/target/classes:$(cat tulip-examples/target/runtime-classpath.txt)"
+cp_bench="tulip-bench/target/classes:$(cat tulip-bench/target/runtime-classpath.txt)"
+jvm=(-Xms256m -Xmx256m -XX:+UseParallelGC)
+
+server_cmd() {
+  case "$1" in
+    tulip)        echo ./tulipw java "${jvm[@]}" -cp "$cp_examples" dev.tulip.examples.UdpEchoServer --port 0 ;;
+    tulip-batch1) echo ./tulipw java "${jvm[@]}" -Dtulip.datagram.readBatch=1 -cp "$cp_examples" dev.tulip.examples.UdpEchoServer --port 0 ;;
+    netty-epoll)  echo ./tulipw java "${jvm[@]}" --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED \
+                    -cp "$cp_bench" dev.tulip.bench.netty.NettyUdpEchoServer --port 0 --transport epoll ;;
+  esac
+}
+
+run_cell() { # $1 = server name; prints datagrams/s
+  local out pid port line
+  out="$(mktemp)"
+  # shellcheck disable=SC2046
+  taskset -c 0 $(server_cmd "$1") >"$out" 2>/dev/null &
+  pid=$!
+  for _ in $(seq 1 200); do
+    line="$(grep -m1 '^listening ' "$out" || true)"
+    [ -n "$line" ] && break
+    sleep 0.05
+  done
+  if [ -z "$line" ]; then echo "server $1 did not start" >&2; kill "$pid" 2>/dev/null || true; return 1; fi
+  port="${line##*:}"
+  taskset -c 1 tulip-bench/target/udpload 127.0.0.1 "$port" "$seconds" "$size" "$window" 1 \
+    | sed -n 's/.*datagrams\/s=\([0-9]*\).*lost_windows=\([0-9]*\).*/\1 \2/p'
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -f "$out"
+}
+
+servers=(tulip netty-epoll tulip-batch1)
+declare -A results
+echo "# udp echo: ${size}-byte datagrams, window ${window}, ${seconds}s per run, ${rounds} rounds; server on core 0, load on core 1"
+echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+for r in $(seq 1 "$rounds"); do
+  for s in "${servers[@]}"; do
+    read -r dps lost < <(run_cell "$s")
+    results[$s]="${results[$s]:-} $dps"
+    printf 'round %d  %-13s %10s datagrams/s  (lost windows: %s)\n' "$r" "$s" "$dps" "$lost"
+  done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+base="$(echo "${results[netty-epoll]}" | median)"
+echo "# median datagrams/s and ratio to netty-epoll"
+for s in "${servers[@]}"; do
+  m="$(echo "${results[$s]}" | median)"
+  awk -v s="$s" -v m="$m" -v b="$base" 'BEGIN {printf "%-13s %10.0f  x%.2f\n", s, m, m / b}'
+done
