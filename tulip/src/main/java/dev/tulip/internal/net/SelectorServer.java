@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.function.Supplier;
 
 /**
@@ -75,7 +76,10 @@ final class SelectorServer implements Server {
         try {
             this.scopeAction = scope.onCancel(() -> {
                 close();
-                abortClients();
+                CancellationException why = new CancellationException("scope '" + scope.name() + "' was cancelled");
+                for (SelectorSocketTransport t : List.copyOf(clients)) {
+                    t.closeNow(why);
+                }
             });
         } finally {
             loop.swapScope(saved);

@@ -77,8 +77,10 @@ public final class SelectorSocketTransport implements Transport, IoHandler {
     private boolean eofReceived;
     private boolean eofRequested;
     private boolean outputShut;
-    /** close() was called: reading stopped, flushing, then closing. */
+    /** close() was called (or the peer's EOF closed it): reading stopped, flushing, then closing. */
     private boolean closing;
+    /** The application called close() or abort(): later writes are its bug and throw. */
+    private boolean closedByUser;
     /** The channel is closed and connectionLost is scheduled (or skipped). */
     private boolean closed;
 
@@ -313,7 +315,7 @@ public final class SelectorSocketTransport implements Transport, IoHandler {
     /** False when the connection is already lost (the write is dropped, as asyncio does); throws after close(). */
     private boolean checkWritable() {
         if (closed) {
-            if (closing || eofRequested) {
+            if (closedByUser || eofRequested) {
                 throw new IllegalStateException("write on a transport that is closed: " + this);
             }
             return false; // lost through an error the protocol learns of in connectionLost
@@ -512,6 +514,7 @@ public final class SelectorSocketTransport implements Transport, IoHandler {
 
     @Override
     public void close() {
+        closedByUser = true;
         if (closing || closed) {
             return;
         }
@@ -525,6 +528,7 @@ public final class SelectorSocketTransport implements Transport, IoHandler {
 
     @Override
     public void abort() {
+        closedByUser = true;
         closeNow(null);
     }
 
