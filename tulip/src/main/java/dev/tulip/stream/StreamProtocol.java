@@ -3,6 +3,7 @@ package dev.tulip.stream;
 import dev.tulip.EventLoop;
 import dev.tulip.ExceptionContext;
 import dev.tulip.Future;
+import dev.tulip.Task;
 import dev.tulip.internal.loop.TulipLoop;
 import dev.tulip.transport.Protocol;
 import dev.tulip.transport.Transport;
@@ -175,7 +176,7 @@ public final class StreamProtocol implements Protocol {
     }
 
     private void startHandler(StreamConnection c) {
-        Future<Void> task = HandlerTasks.spawn(loop, () -> {
+        Task<Void> task = loop.createTask("stream handler " + transport.info().peerAddress(), () -> {
             handler.handle(c.reader(), c.writer());
             return null;
         });

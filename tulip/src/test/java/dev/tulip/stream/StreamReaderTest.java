@@ -8,13 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tulip.Coroutine;
 import dev.tulip.EventLoop;
+import dev.tulip.Task;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,8 +42,8 @@ class StreamReaderTest {
         loop.close();
     }
 
-    <T> T run(Callable<T> body) {
-        return loop.runUntilComplete(MiniTask.spawn(loop, body));
+    <T> T run(Coroutine<T> body) {
+        return loop.runUntilComplete(loop.createTask(body));
     }
 
     void later(int ms, Runnable r) {
@@ -236,9 +237,9 @@ class StreamReaderTest {
 
     @Test
     void cancelledReadLosesNoBytes() {
-        MiniTask<byte[]> t = MiniTask.spawn(loop, () -> reader.readExactly(10));
+        Task<byte[]> t = loop.createTask(() -> reader.readExactly(10));
         later(1, () -> transport.receive("abcde"));
-        later(2, t::cancelTask);
+        later(2, () -> t.cancel());
         later(3, () -> transport.receive("fgh"));
         assertThrows(CancellationException.class, () -> loop.runUntilComplete(t));
         assertEquals("abcdefgh", s(run(() -> reader.readExactly(8))));
@@ -246,9 +247,9 @@ class StreamReaderTest {
 
     @Test
     void cancelledReadUntilLosesNoBytes() {
-        MiniTask<byte[]> t = MiniTask.spawn(loop, () -> reader.readLine());
+        Task<byte[]> t = loop.createTask(() -> reader.readLine());
         later(1, () -> transport.receive("partial"));
-        later(2, t::cancelTask);
+        later(2, () -> t.cancel());
         assertThrows(CancellationException.class, () -> loop.runUntilComplete(t));
         later(3, () -> transport.receive(" line\n"));
         assertEquals("partial line\n", s(run(() -> reader.readLine())));
@@ -256,9 +257,9 @@ class StreamReaderTest {
 
     @Test
     void cancelledReadAllLosesNoBytes() {
-        MiniTask<byte[]> t = MiniTask.spawn(loop, () -> reader.readAll());
+        Task<byte[]> t = loop.createTask(() -> reader.readAll());
         later(1, () -> transport.receive("abc"));
-        later(2, t::cancelTask);
+        later(2, () -> t.cancel());
         assertThrows(CancellationException.class, () -> loop.runUntilComplete(t));
         later(3, () -> transport.receive("def"));
         later(4, () -> transport.receiveEof());
@@ -267,8 +268,8 @@ class StreamReaderTest {
 
     @Test
     void secondConcurrentReaderIsRejected() {
-        MiniTask<byte[]> first = MiniTask.spawn(loop, () -> reader.read(10));
-        MiniTask<byte[]> second = MiniTask.spawn(loop, () -> reader.read(10));
+        Task<byte[]> first = loop.createTask(() -> reader.read(10));
+        Task<byte[]> second = loop.createTask(() -> reader.read(10));
         later(5, () -> transport.receive("x"));
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> loop.runUntilComplete(second));
         assertTrue(e.getMessage().contains("another task is already waiting"), e.getMessage());

@@ -6,14 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tulip.Coroutine;
 import dev.tulip.EventLoop;
+import dev.tulip.Task;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,8 +42,8 @@ class StreamWriterTest {
         loop.close();
     }
 
-    <T> T run(Callable<T> body) {
-        return loop.runUntilComplete(MiniTask.spawn(loop, body));
+    <T> T run(Coroutine<T> body) {
+        return loop.runUntilComplete(loop.createTask(body));
     }
 
     void later(int ms, Runnable r) {
@@ -87,10 +88,10 @@ class StreamWriterTest {
     @Test
     void manyTasksMayAwaitDrainAtOnce() {
         writer.write(new byte[150]);
-        List<MiniTask<String>> tasks = new ArrayList<>();
+        List<Task<String>> tasks = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             int k = i;
-            tasks.add(MiniTask.spawn(loop, () -> {
+            tasks.add(loop.createTask(() -> {
                 writer.drain();
                 return "drained " + k;
             }));
@@ -104,15 +105,15 @@ class StreamWriterTest {
     @Test
     void cancellingOneDrainLeavesTheOthersAndTheWriterUsable() {
         writer.write(new byte[150]);
-        MiniTask<String> a = MiniTask.spawn(loop, () -> {
+        Task<String> a = loop.createTask(() -> {
             writer.drain();
             return "a";
         });
-        MiniTask<String> b = MiniTask.spawn(loop, () -> {
+        Task<String> b = loop.createTask(() -> {
             writer.drain();
             return "b";
         });
-        later(1, a::cancelTask);
+        later(1, () -> a.cancel());
         assertThrows(CancellationException.class, () -> loop.runUntilComplete(a));
         assertFalse(b.isDone());
         later(2, () -> transport.kernelSends(150));
@@ -131,11 +132,11 @@ class StreamWriterTest {
     void repeatedlyCancelledDrainsDoNotAccumulate() {
         writer.write(new byte[150]);
         for (int i = 0; i < 100; i++) {
-            MiniTask<Object> t = MiniTask.spawn(loop, () -> {
+            Task<Object> t = loop.createTask(() -> {
                 writer.drain();
                 return null;
             });
-            later(1, t::cancelTask);
+            later(1, () -> t.cancel());
             assertThrows(CancellationException.class, () -> loop.runUntilComplete(t));
         }
         assertEquals(0, protocol.drainWaiters().size());
@@ -163,7 +164,7 @@ class StreamWriterTest {
     void drainAndWriteThrowAfterFailure() {
         writer.write(new byte[150]);
         IOException boom = new IOException("broken pipe");
-        MiniTask<Object> t = MiniTask.spawn(loop, () -> {
+        Task<Object> t = loop.createTask(() -> {
             writer.drain();
             return null;
         });
@@ -183,10 +184,10 @@ class StreamWriterTest {
         writer.close();
         assertTrue(writer.isClosing());
         assertThrows(IllegalStateException.class, () -> writer.write("late".getBytes()));
-        List<MiniTask<String>> waiters = new ArrayList<>();
+        List<Task<String>> waiters = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             int k = i;
-            waiters.add(MiniTask.spawn(loop, () -> {
+            waiters.add(loop.createTask(() -> {
                 writer.waitClosed();
                 return "closed " + k;
             }));

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.tulip.Coroutine;
 import dev.tulip.EventLoop;
+import dev.tulip.Task;
 import dev.tulip.ExceptionContext;
 import dev.tulip.Future;
 import dev.tulip.transport.Server;
@@ -36,12 +38,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** Streams over real loopback sockets, with Tulip on both ends and with socat, nc and Python asyncio as peers. */
 @Timeout(30)
 class StreamsTest {
-    static {
-        if (HandlerTasks.spawner == null) {
-            HandlerTasks.spawner = (loop, body) -> MiniTask.spawn(loop, body);
-        }
-    }
-
     EventLoop loop;
     final List<ExceptionContext> errors = new ArrayList<>();
 
@@ -56,8 +52,8 @@ class StreamsTest {
         loop.close();
     }
 
-    <T> T run(Callable<T> body) {
-        return loop.runUntilComplete(MiniTask.spawn(loop, body));
+    <T> T run(Coroutine<T> body) {
+        return loop.runUntilComplete(loop.createTask(body));
     }
 
     /** Runs a blocking action on another thread while the loop runs. */
