@@ -59,8 +59,8 @@ public final class TaskCore<T> implements TaskContext {
     private boolean mustCancel;
     private String cancelMessage;
     private int cancelRequests;
-    /** The timeout whose expiry is the only pending cancellation request (its await throws TimeoutException). */
-    private Object timeoutReason;
+    /** Cancellation requests made by expiring timeouts; when they are all the requests, awaits throw TimeoutException. */
+    private int timeoutRequests;
     /** Set when the loop closes: every await throws at once so the body unwinds without suspending. */
     private boolean killed;
     private boolean running;
@@ -231,7 +231,6 @@ public final class TaskCore<T> implements TaskContext {
             return false;
         }
         cancelRequests++;
-        timeoutReason = null;
         if (waiter instanceof Future<?> f && f.cancel(message)) {
             // Keep waiting on it: it may be a task that catches the cancellation, which may be cancelled again.
             cancelledWaiter = f;
@@ -242,14 +241,25 @@ public final class TaskCore<T> implements TaskContext {
         return true;
     }
 
-    /** A timeout expired: cancel as {@link #cancel}, remembering that the timeout is the reason if it is the only one. */
-    public boolean cancelForTimeout(Object timeout, String message) {
-        boolean only = cancelRequests == 0;
+    /** A timeout expired: cancel as {@link #cancel}, counting the request as a timeout's. */
+    public boolean cancelForTimeout(String message) {
         boolean r = cancel(message);
-        if (r && only) {
-            timeoutReason = timeout;
+        if (r) {
+            timeoutRequests++;
         }
         return r;
+    }
+
+    /** A timeout scope closes after its expiry: takes back its request. */
+    public int uncancelTimeout() {
+        if (timeoutRequests > 0) {
+            timeoutRequests--;
+        }
+        return uncancel();
+    }
+
+    private boolean onlyTimeouts() {
+        return timeoutRequests > 0 && timeoutRequests >= cancelRequests;
     }
 
     public int cancelling() {
@@ -261,7 +271,7 @@ public final class TaskCore<T> implements TaskContext {
             cancelRequests--;
             if (cancelRequests == 0) {
                 mustCancel = false;
-                timeoutReason = null;
+                timeoutRequests = 0;
             }
         }
         return cancelRequests;
@@ -335,7 +345,7 @@ public final class TaskCore<T> implements TaskContext {
         }
         if (cancelledWaiter == f) {
             cancelledWaiter = null;
-            if (timeoutReason != null && f.isCancelled()) {
+            if (onlyTimeouts() && f.isCancelled()) {
                 throw new TimeoutException("timed out");
             }
         }
@@ -360,7 +370,7 @@ public final class TaskCore<T> implements TaskContext {
     }
 
     private CancellationException cancellation(String message) {
-        return timeoutReason != null ? new TimeoutException("timed out") : new CancellationException(message);
+        return onlyTimeouts() ? new TimeoutException("timed out") : new CancellationException(message);
     }
 
     @Override
