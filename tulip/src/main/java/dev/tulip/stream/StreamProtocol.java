@@ -4,6 +4,7 @@ import dev.tulip.EventLoop;
 import dev.tulip.ExceptionContext;
 import dev.tulip.Future;
 import dev.tulip.Task;
+import dev.tulip.internal.loop.ScopeImpl;
 import dev.tulip.internal.loop.TulipLoop;
 import dev.tulip.transport.Protocol;
 import dev.tulip.transport.Transport;
@@ -180,19 +181,27 @@ public final class StreamProtocol implements Protocol {
             handler.handle(c.reader(), c.writer());
             return null;
         });
-        task.addDoneCallback(t -> {
-            if (t.isCancelled()) {
-                transport.abort();
-                return;
-            }
-            Throwable failure = t.exception();
-            if (failure == null) {
-                transport.close();
-                return;
-            }
-            loop.callExceptionHandler(new ExceptionContext("stream connection handler failed; aborting the "
-                    + "connection", failure, null, t, transport, this));
+        // The cleanup must run even if the connection's scope is cancelled (that is one way the task ends).
+        ScopeImpl previous = loop.swapScope(loop.systemScope());
+        try {
+            task.addDoneCallback(this::finishHandler);
+        } finally {
+            loop.swapScope(previous);
+        }
+    }
+
+    private void finishHandler(Future<Void> t) {
+        if (t.isCancelled()) {
             transport.abort();
-        });
+            return;
+        }
+        Throwable failure = t.exception();
+        if (failure == null) {
+            transport.close(); // the handler is done with the connection; buffered output is still sent
+            return;
+        }
+        loop.callExceptionHandler(new ExceptionContext("stream connection handler failed; aborting the connection",
+                failure, null, t, transport, this));
+        transport.abort();
     }
 }

@@ -11,7 +11,7 @@ import java.nio.ByteBuffer;
  * An in-memory transport: writes stay buffered until the test "sends" them with {@link #kernelSends}, with asyncio's
  * water-mark rules (pause above high, resume at or below low, both synchronous).
  */
-final class FakeTransport implements Transport {
+class FakeTransport implements Transport {
     final EventLoop loop;
     final Protocol protocol;
     final ByteArrayOutputStream sent = new ByteArrayOutputStream();
