@@ -230,6 +230,100 @@ class StreamsTest {
         }
     }
 
+    @Test
+    void cancelledReadOnARealSocketLosesNoBytes() {
+        String got = run(() -> {
+            Server server = Streams.startServer((r, w) -> {
+                w.write("first-".getBytes());
+                dev.tulip.Tulip.sleep(java.time.Duration.ofMillis(50));
+                w.write("second".getBytes());
+                r.readAll();
+            }, "127.0.0.1", 0).await();
+            StreamConnection c = Streams.openConnection("127.0.0.1", port(server)).await();
+            Task<byte[]> reading = Task.spawn(() -> c.reader().readExactly(100)); // more than will ever come
+            dev.tulip.Tulip.sleep(java.time.Duration.ofMillis(20));
+            reading.cancel("changed my mind");
+            try {
+                reading.await();
+            } catch (java.util.concurrent.CancellationException expected) {
+                // the point: no bytes consumed
+            }
+            String all = new String(c.reader().readExactly(12), UTF_8);
+            c.close();
+            server.close();
+            return all;
+        });
+        assertEquals("first-second", got);
+    }
+
+    @Test
+    void cancelledDrainOnARealSocketLeavesTheWriterUsable() throws Exception {
+        try (java.nio.channels.ServerSocketChannel peer = java.nio.channels.ServerSocketChannel.open()) {
+            peer.bind(new InetSocketAddress("127.0.0.1", 0));
+            int port = ((InetSocketAddress) peer.getLocalAddress()).getPort();
+            CompletableFuture<Long> drained = new CompletableFuture<>();
+            CompletableFuture<Void> startReading = new CompletableFuture<>();
+            Thread.ofPlatform().start(() -> {
+                try (SocketChannel s = peer.accept()) {
+                    startReading.get(20, TimeUnit.SECONDS);
+                    long n = 0;
+                    ByteBuffer b = ByteBuffer.allocate(1 << 16);
+                    for (int k; (k = s.read(b.clear())) > 0; ) {
+                        n += k;
+                    }
+                    drained.complete(n);
+                } catch (Exception e) {
+                    drained.completeExceptionally(e);
+                }
+            });
+            long written = run(() -> {
+                StreamConnection c = Streams.openConnection("127.0.0.1", port).await();
+                byte[] chunk = new byte[1 << 20];
+                long total = 0;
+                while (c.writer().bufferSize() == 0) { // fill the kernel buffers until the transport holds data
+                    c.writer().write(chunk);
+                    total += chunk.length;
+                }
+                Task<Void> d1 = Task.spawn(() -> {
+                    c.writer().drain();
+                    return null;
+                });
+                Task<Void> d2 = Task.spawn(() -> {
+                    c.writer().drain();
+                    return null;
+                });
+                dev.tulip.Tulip.sleep(java.time.Duration.ofMillis(20));
+                d1.cancel();
+                startReading.complete(null);
+                d2.await(); // the other waiter is unaffected
+                assertTrue(d1.isCancelled());
+                c.writer().write(chunk);
+                total += chunk.length;
+                c.writer().drain();
+                c.close();
+                c.writer().waitClosed();
+                return total;
+            });
+            assertEquals(written, drained.get(20, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void cancellingOpenConnectionStopsTheAttempt() {
+        Throwable t = run(() -> {
+            // Cancelled in the same step: resolution and connect have not completed yet.
+            Future<StreamConnection> f = Streams.openConnection("127.0.0.1", 9);
+            f.cancel();
+            try {
+                f.await();
+                return null;
+            } catch (Throwable e) {
+                return e;
+            }
+        });
+        assertInstanceOf(java.util.concurrent.CancellationException.class, t);
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // Interop with outside peers
     // ------------------------------------------------------------------------------------------------------------
