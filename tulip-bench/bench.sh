@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench.sh: the side-by-side comparison of Tulip with its peers, in one run, on this machine (run: ./tulipw bench).
 #
+#   ./tulipw bench jmh [REGEX] [-- JMH options]   runs the JMH microbenchmarks instead (see jmh.sh)
 #   ./tulipw bench [--quick] [--rounds N] [--warmup S] [--seconds S] [--cells LIST] [--peers LIST] [--no-build]
 #
 #   --quick        2 s warm-up + 3 s measured, and only Tulip, Netty and C (no Python, no Node)
@@ -21,6 +22,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
+if [ "${1:-}" = jmh ]; then shift; exec bash "$here/jmh.sh" "$@"; fi
 ROUNDS=3 WARMUP=5 SECONDS_MEASURED=5 QUICK=0 BUILD=1 LIST_ONLY=0
 CELLS="echo1k10,echo1k100,echo10k10,echo100k10,http"
 PEERS_WANTED=""
@@ -34,7 +36,7 @@ while [ $# -gt 0 ]; do
     --peers) PEERS_WANTED="$2"; shift ;;
     --list) LIST_ONLY=1 ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
