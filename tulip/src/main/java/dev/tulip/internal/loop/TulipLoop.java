@@ -465,6 +465,21 @@ public final class TulipLoop implements EventLoop {
         return backend.register(channel, ops, handler, s);
     }
 
+    /** The stream transports' shared read buffer (issue 4); allocated on first use. Loop thread only. */
+    private java.nio.ByteBuffer readBuffer;
+
+    /**
+     * The loop's one reusable direct read buffer for stream transports: every transport of this loop reads into it
+     * and hands it to the protocol for the duration of {@code dataReceived}. Loop thread only.
+     */
+    public java.nio.ByteBuffer readBuffer(int size) {
+        java.nio.ByteBuffer b = readBuffer;
+        if (b == null) {
+            b = readBuffer = java.nio.ByteBuffer.allocateDirect(size);
+        }
+        return b;
+    }
+
     /** The backend's name ("nio", ...). */
     public String backendName() {
         return backend.name();
