@@ -778,6 +778,91 @@ public interface EventLoop extends AutoCloseable {
     // ---------------------------------------------------------------------------------------------------------
 
 
+    /**
+     * Starts a child process running {@code argv} (no shell) with its streams set up by {@code options}, and
+     * connects a protocol from {@code factory} to it. {@code connectionMade} is scheduled before any pipe data.
+     *
+     * @param factory makes the protocol
+     * @param argv    the program and its arguments
+     * @param options streams, environment, working directory
+     * @return a future of the transport; it fails (IOException) if the program cannot be started
+     * @throws IllegalArgumentException if argv is empty or stdin is DISCARD
+     */
+    default Future<dev.tulip.transport.SubprocessTransport> subprocessExec(
+            java.util.function.Supplier<? extends dev.tulip.transport.SubprocessProtocol> factory,
+            java.util.List<String> argv, dev.tulip.transport.ProcessOptions options) {
+        return dev.tulip.internal.proc.ProcessTransportImpl.start((TulipLoop) this, factory, argv, options);
+    }
+
+    /**
+     * Starts {@code command} through {@code /bin/sh -c} (beware of quoting: prefer {@link #subprocessExec}).
+     *
+     * @param factory makes the protocol
+     * @param command the shell command line
+     * @param options streams, environment, working directory
+     * @return a future of the transport
+     */
+    default Future<dev.tulip.transport.SubprocessTransport> subprocessShell(
+            java.util.function.Supplier<? extends dev.tulip.transport.SubprocessProtocol> factory,
+            String command, dev.tulip.transport.ProcessOptions options) {
+        java.util.Objects.requireNonNull(command, "command");
+        return subprocessExec(factory, java.util.List.of("/bin/sh", "-c", command), options);
+    }
+
+    /**
+     * Connects a protocol to the read end of a pipe or any blocking stream (this JVM's {@code System.in}, a
+     * {@code Pipe.SourceChannel} through {@code Channels.newInputStream}, a file): a virtual thread reads it and
+     * hands the bytes to the loop, one chunk at a time (bounded memory; {@code pauseReading} stops reading).
+     *
+     * @param factory makes the protocol; its {@code connectionMade} gets a transport that cannot be written
+     * @param in      the stream
+     * @return a future of the read transport
+     */
+    default Future<dev.tulip.transport.ReadTransport> connectReadPipe(
+            java.util.function.Supplier<? extends dev.tulip.transport.Protocol> factory, java.io.InputStream in) {
+        return dev.tulip.internal.proc.PipeConnections.connectRead((TulipLoop) this, factory, in);
+    }
+
+    /**
+     * Connects a protocol to the write end of a pipe or any blocking stream ({@code System.out}, a
+     * {@code Pipe.SinkChannel} through {@code Channels.newOutputStream}): writes are queued and a virtual thread
+     * drains them, with pauseWriting/resumeWriting at the water marks.
+     *
+     * @param factory makes the protocol; its {@code connectionMade} gets a transport that cannot be read
+     * @param out     the stream
+     * @return a future of the write transport
+     */
+    default Future<dev.tulip.transport.WriteTransport> connectWritePipe(
+            java.util.function.Supplier<? extends dev.tulip.transport.Protocol> factory, java.io.OutputStream out) {
+        return dev.tulip.internal.proc.PipeConnections.connectWrite((TulipLoop) this, factory, out);
+    }
+
+    /**
+     * Runs {@code callback} on this loop's thread whenever the process receives {@code signal} ("INT", "TERM", "HUP",
+     * "USR2", ... with or without "SIG"). Replaces an earlier Tulip handler for that signal (on any loop). The JVM's
+     * own handler only schedules the callback through {@link #callSoonThreadsafe}. Closing the loop removes its
+     * handlers.
+     *
+     * @param signal   the signal name
+     * @param callback what to run on the loop
+     * @throws IllegalArgumentException if the name is unknown or the JVM reserves the signal (QUIT, USR1 in some
+     *                                  configurations, KILL, STOP, SEGV...), saying so
+     */
+    default void addSignalHandler(String signal, Runnable callback) {
+        dev.tulip.internal.proc.Signals.add((TulipLoop) this, signal, callback);
+    }
+
+    /**
+     * Removes this loop's handler for {@code signal} and restores the handler that was in place before (the JVM
+     * default).
+     *
+     * @param signal the signal name
+     * @return true if this loop had a handler for it
+     */
+    default boolean removeSignalHandler(String signal) {
+        return dev.tulip.internal.proc.Signals.remove((TulipLoop) this, signal);
+    }
+
     // endregion processes and signals
 
     /**
