@@ -330,6 +330,82 @@ public interface EventLoop extends AutoCloseable {
     // region tasks (issue 3): tasks and coroutines are added here
     // ---------------------------------------------------------------------------------------------------------
 
+    /**
+     * Wraps {@code body} in a {@link Task} that starts in a later pass of this loop (asyncio's {@code create_task}).
+     * Created inside a running task, the new task is that task's child (see {@link Task}). Loop thread only.
+     *
+     * @param body the coroutine
+     * @param <T>  the result type
+     * @return the new task
+     * @throws IllegalStateException if the loop is closed or the current scope is cancelled
+     */
+    default <T> Task<T> createTask(Coroutine<T> body) {
+        return Task.create(this, Task.Options.DEFAULT, body);
+    }
+
+    /**
+     * Like {@link #createTask(Coroutine)}, with a name for the task.
+     *
+     * @param name the task's name
+     * @param body the coroutine
+     * @param <T>  the result type
+     * @return the new task
+     * @throws IllegalStateException if the loop is closed or the current scope is cancelled
+     */
+    default <T> Task<T> createTask(String name, Coroutine<T> body) {
+        return Task.create(this, Task.Options.named(name), body);
+    }
+
+    /**
+     * Like {@link #createTask(Coroutine)}, with options (name, eager start, detached from the current task).
+     *
+     * @param options how to start the task
+     * @param body    the coroutine
+     * @param <T>     the result type
+     * @return the new task
+     * @throws IllegalStateException if the loop is closed or the current scope is cancelled
+     */
+    default <T> Task<T> createTask(Task.Options options, Coroutine<T> body) {
+        return Task.create(this, options, body);
+    }
+
+    /**
+     * The tasks of this loop that are not done yet, in creation order (asyncio's {@code all_tasks()}). Loop thread
+     * only. {@link Tulip#dumpTasks} shows where each is suspended.
+     *
+     * @return a snapshot of the pending tasks
+     */
+    default java.util.List<Task<?>> allTasks() {
+        return dev.tulip.internal.task.Tasks.allTasks(this);
+    }
+
+    /**
+     * Runs a blocking {@code job} on another thread and returns a future of this loop for its result (asyncio's
+     * {@code run_in_executor}): the default executor starts one virtual thread per job. The result is delivered on
+     * the loop thread. Cancelling the future (or the task awaiting it) interrupts the job's thread.
+     * Loop thread only.
+     *
+     * @param job the blocking work
+     * @param <T> the result type
+     * @return a future completed with the job's result or failure
+     */
+    default <T> Future<T> runInExecutor(java.util.concurrent.Callable<T> job) {
+        return dev.tulip.internal.task.Tasks.runInExecutor(this, null, job);
+    }
+
+    /**
+     * Like {@link #runInExecutor(java.util.concurrent.Callable)} on {@code executor}; cancelling interrupts the job
+     * if the executor ran it on a thread that honours interrupts.
+     *
+     * @param executor where the job runs (null for a virtual thread per job)
+     * @param job      the blocking work
+     * @param <T>      the result type
+     * @return a future completed with the job's result or failure
+     */
+    default <T> Future<T> runInExecutor(java.util.concurrent.Executor executor, java.util.concurrent.Callable<T> job) {
+        return dev.tulip.internal.task.Tasks.runInExecutor(this, executor, job);
+    }
+
 
     // endregion tasks
 
@@ -337,6 +413,252 @@ public interface EventLoop extends AutoCloseable {
     // region transports (issue 4): TCP and UNIX connections, servers, sock* operations
     // ---------------------------------------------------------------------------------------------------------
 
+
+    /**
+     * Opens a TCP connection with default {@link dev.tulip.transport.ConnectOptions options}; see
+     * {@link #createConnection(java.util.function.Supplier, String, int, dev.tulip.transport.ConnectOptions)}.
+     *
+     * @param factory makes the connection's protocol
+     * @param host    a host name or an IP literal ({@code "::1"}, {@code "[::1]"}, {@code "fe80::1%lo"})
+     * @param port    the port
+     * @param <P>     the protocol type
+     * @return a future of the transport and protocol, done after {@code connectionMade} ran
+     */
+    default <P extends dev.tulip.transport.Protocol> Future<dev.tulip.transport.Connection<P>> createConnection(
+            java.util.function.Supplier<P> factory, String host, int port) {
+        return createConnection(factory, host, port, dev.tulip.transport.ConnectOptions.defaults());
+    }
+
+    /**
+     * Opens a TCP connection (asyncio's {@code create_connection}): resolves {@code host} off the loop thread, races
+     * its addresses (Happy Eyeballs, RFC 8305: attempts staggered by the options' delay, families interleaved,
+     * the first connected socket wins and the others are closed), wraps the socket in a transport, makes the
+     * protocol with {@code factory} and schedules {@code connectionMade}. The future completes after
+     * {@code connectionMade} ran; no data is delivered before it.
+     *
+     * <p>The connection belongs to the current scope: cancelling the scope cancels the pending connect or aborts the
+     * connection ({@code connectionLost} then gets a {@link java.util.concurrent.CancellationException}). Cancelling
+     * the returned future before it completes stops the attempt and closes its sockets. Loop thread only.
+     *
+     * @param factory makes the connection's protocol
+     * @param host    a host name or an IP literal ({@code "::1"}, {@code "[::1]"}, {@code "fe80::1%lo"})
+     * @param port    the port, 0..65535
+     * @param options timeout, Happy Eyeballs delay, local address, TCP_NODELAY (on by default)
+     * @param <P>     the protocol type
+     * @return a future of the transport and protocol; it fails with {@link java.net.UnknownHostException} if the
+     *         name does not resolve, {@link java.net.ConnectException} if every address refused or was unreachable,
+     *         {@link java.net.SocketTimeoutException} when the connect timeout expired
+     * @throws IllegalArgumentException if the port is out of range
+     * @throws IllegalStateException    if the current scope is cancelled
+     */
+    default <P extends dev.tulip.transport.Protocol> Future<dev.tulip.transport.Connection<P>> createConnection(
+            java.util.function.Supplier<P> factory, String host, int port,
+            dev.tulip.transport.ConnectOptions options) {
+        return dev.tulip.internal.net.Sockets.createConnection(this, factory, host, port, options);
+    }
+
+    /**
+     * Wraps an already connected socket (TCP or UNIX) in a transport with a protocol from {@code factory} (asyncio's
+     * {@code create_connection(sock=...)}). The channel is switched to non-blocking mode and is owned by the
+     * transport from now on. Loop thread only.
+     *
+     * @param factory makes the protocol
+     * @param channel a connected channel
+     * @param <P>     the protocol type
+     * @return a future of the transport and protocol, done after {@code connectionMade} ran
+     * @throws IllegalArgumentException if the channel is not connected
+     */
+    default <P extends dev.tulip.transport.Protocol> Future<dev.tulip.transport.Connection<P>> createConnection(
+            java.util.function.Supplier<P> factory, java.nio.channels.SocketChannel channel) {
+        return dev.tulip.internal.net.Sockets.wrapConnection(this, factory, channel);
+    }
+
+    /**
+     * Opens a UNIX-domain stream connection to the socket file at {@code path} with default options. Loop thread
+     * only.
+     *
+     * @param factory makes the protocol
+     * @param path    the socket file
+     * @param <P>     the protocol type
+     * @return a future of the transport and protocol; fails with an {@link java.io.IOException} (such as
+     *         {@link java.net.SocketException} when nothing listens)
+     */
+    default <P extends dev.tulip.transport.Protocol> Future<dev.tulip.transport.Connection<P>> createUnixConnection(
+            java.util.function.Supplier<P> factory, java.nio.file.Path path) {
+        return createUnixConnection(factory, path, dev.tulip.transport.ConnectOptions.defaults());
+    }
+
+    /**
+     * Opens a UNIX-domain stream connection (asyncio's {@code create_unix_connection}); only the connect timeout
+     * of {@code options} applies. Same scope and cancellation rules as {@code createConnection}. Loop thread only.
+     *
+     * @param factory makes the protocol
+     * @param path    the socket file
+     * @param options the options (connect timeout)
+     * @param <P>     the protocol type
+     * @return a future of the transport and protocol
+     */
+    default <P extends dev.tulip.transport.Protocol> Future<dev.tulip.transport.Connection<P>> createUnixConnection(
+            java.util.function.Supplier<P> factory, java.nio.file.Path path,
+            dev.tulip.transport.ConnectOptions options) {
+        return dev.tulip.internal.net.Sockets.createUnixConnection(this, factory, path, options);
+    }
+
+    /**
+     * Starts a TCP server with default {@link dev.tulip.transport.ServerOptions options}. Loop thread only.
+     *
+     * @param factory makes one protocol per accepted connection
+     * @param host    the address to bind (a name binds each of its addresses); null or "" for all interfaces
+     * @param port    the port; 0 picks a free one (read it back from {@link dev.tulip.transport.Server#addresses()})
+     * @return a future of the server, serving
+     */
+    default Future<dev.tulip.transport.Server> createServer(
+            java.util.function.Supplier<? extends dev.tulip.transport.Protocol> factory, String host, int port) {
+        return createServer(factory, host, port, dev.tulip.transport.ServerOptions.defaults());
+    }
+
+    /**
+     * Starts a TCP server (asyncio's {@code create_server}): binds one listening socket per resolved address of
+     * {@code host} with SO_REUSEADDR (on by default) and, if asked, SO_REUSEPORT, and accepts connections, each
+     * with a fresh protocol from {@code factory}. The server and its connections belong to the current scope.
+     * Loop thread only.
+     *
+     * @param factory makes one protocol per accepted connection
+     * @param host    the address to bind; null or "" for all interfaces
+     * @param port    the port; 0 picks a free one
+     * @param options backlog, reuse flags, whether to start serving at once
+     * @return a future of the server; fails with {@link java.net.BindException} if the address is in use
+     * @throws IllegalArgumentException if the port is out of range
+     */
+    default Future<dev.tulip.transport.Server> createServer(
+            java.util.function.Supplier<? extends dev.tulip.transport.Protocol> factory, String host, int port,
+            dev.tulip.transport.ServerOptions options) {
+        return dev.tulip.internal.net.Sockets.createServer(this, factory, host, port, options);
+    }
+
+    /**
+     * Starts a server on an already bound server socket (TCP or UNIX), which it owns from now on. Loop thread only.
+     *
+     * @param factory makes one protocol per accepted connection
+     * @param channel a bound server channel
+     * @param options backlog (the accept batch size here), whether to start serving at once
+     * @return a future of the server
+     * @throws IllegalArgumentException if the channel is not bound
+     */
+    default Future<dev.tulip.transport.Server> createServer(
+            java.util.function.Supplier<? extends dev.tulip.transport.Protocol> factory,
+            java.nio.channels.ServerSocketChannel channel, dev.tulip.transport.ServerOptions options) {
+        return dev.tulip.internal.net.Sockets.wrapServer(this, factory, channel, options);
+    }
+
+    /**
+     * Starts a UNIX-domain stream server with default options. Loop thread only.
+     *
+     * @param factory makes one protocol per accepted connection
+     * @param path    the socket file to create
+     * @return a future of the server
+     */
+    default Future<dev.tulip.transport.Server> createUnixServer(
+            java.util.function.Supplier<? extends dev.tulip.transport.Protocol> factory, java.nio.file.Path path) {
+        return createUnixServer(factory, path, dev.tulip.transport.ServerOptions.defaults());
+    }
+
+    /**
+     * Starts a UNIX-domain stream server (asyncio's {@code create_unix_server}) listening on a new socket file at
+     * {@code path}. A stale socket file (left by a dead server: nothing accepts on it) is removed first; a path
+     * where a server is listening fails with {@link java.net.BindException}; a path that exists and is not a socket
+     * is never deleted and fails with {@link java.nio.file.FileAlreadyExistsException}. Closing the server removes
+     * the socket file if it is still the one it created. Loop thread only.
+     *
+     * @param factory makes one protocol per accepted connection
+     * @param path    the socket file to create
+     * @param options backlog, whether to start serving at once (the reuse flags do not apply)
+     * @return a future of the server
+     */
+    default Future<dev.tulip.transport.Server> createUnixServer(
+            java.util.function.Supplier<? extends dev.tulip.transport.Protocol> factory, java.nio.file.Path path,
+            dev.tulip.transport.ServerOptions options) {
+        return dev.tulip.internal.net.Sockets.createUnixServer(this, factory, path, options);
+    }
+
+    /**
+     * Resolves a host and port to all its socket addresses (asyncio's {@code getaddrinfo}), off the loop thread
+     * for names and at once for IP literals ({@code "[::1]"} and scoped literals such as {@code "fe80::1%lo"}
+     * included: the scope becomes the interface index). Loop thread only.
+     *
+     * @param host a name or literal; null or "" for the wildcard address
+     * @param port the port
+     * @return a future of the addresses in the resolver's order; fails with {@link java.net.UnknownHostException}
+     * @throws IllegalArgumentException if the port is out of range
+     */
+    default Future<java.util.List<java.net.InetSocketAddress>> getAddrInfo(String host, int port) {
+        return dev.tulip.internal.net.Resolver.resolve((dev.tulip.internal.loop.TulipLoop) this, host, port);
+    }
+
+    /**
+     * Reads at most {@code maxBytes} from a non-blocking socket (asyncio's {@code sock_recv}), waiting until some
+     * bytes or EOF arrive. Awaiting it is a cancellation point. Loop thread only.
+     *
+     * @param channel  a connected non-blocking channel
+     * @param maxBytes at least 1
+     * @return a future of a new buffer holding the bytes (position 0 to limit); empty at EOF
+     * @throws IllegalArgumentException if the channel is blocking or maxBytes &lt; 1
+     */
+    default Future<java.nio.ByteBuffer> sockRecv(java.nio.channels.SocketChannel channel, int maxBytes) {
+        return dev.tulip.internal.net.SockOps.recv(this, channel, maxBytes);
+    }
+
+    /**
+     * Reads into {@code buffer}'s remaining space (asyncio's {@code sock_recv_into}), waiting until some bytes or EOF
+     * arrive. Awaiting it is a cancellation point. Loop thread only.
+     *
+     * @param channel a connected non-blocking channel
+     * @param buffer  where to read; its position advances
+     * @return a future of the byte count, -1 at EOF (0 only if the buffer had no space)
+     * @throws IllegalArgumentException if the channel is blocking or the buffer read-only
+     */
+    default Future<Integer> sockRecvInto(java.nio.channels.SocketChannel channel, java.nio.ByteBuffer buffer) {
+        return dev.tulip.internal.net.SockOps.recvInto(this, channel, buffer);
+    }
+
+    /**
+     * Sends all of {@code data}'s remaining bytes (asyncio's {@code sock_sendall}), waiting for the socket to be
+     * writable as often as needed. The buffer must not be touched until the future is done. Awaiting it is a
+     * cancellation point; on cancellation some bytes may have been sent. Loop thread only.
+     *
+     * @param channel a connected non-blocking channel
+     * @param data    the bytes; its position advances
+     * @return a future done when everything was written; fails with the {@link java.io.IOException}
+     * @throws IllegalArgumentException if the channel is blocking
+     */
+    default Future<Void> sockSendAll(java.nio.channels.SocketChannel channel, java.nio.ByteBuffer data) {
+        return dev.tulip.internal.net.SockOps.sendAll(this, channel, data);
+    }
+
+    /**
+     * Connects a non-blocking socket (asyncio's {@code sock_connect}); an unresolved address is resolved off the
+     * loop thread first. Awaiting it is a cancellation point. Loop thread only.
+     *
+     * @param channel a non-blocking, unconnected channel
+     * @param address where to connect
+     * @return a future done when connected; fails with {@link java.net.ConnectException} and the like
+     * @throws IllegalArgumentException if the channel is blocking
+     */
+    default Future<Void> sockConnect(java.nio.channels.SocketChannel channel, java.net.SocketAddress address) {
+        return dev.tulip.internal.net.SockOps.connect(this, channel, address);
+    }
+
+    /**
+     * Accepts one connection (asyncio's {@code sock_accept}); the accepted channel is non-blocking. Awaiting it is a
+     * cancellation point. Loop thread only.
+     *
+     * @param channel a bound, non-blocking server channel
+     * @return a future of the accepted channel
+     * @throws IllegalArgumentException if the channel is blocking
+     */
+    default Future<java.nio.channels.SocketChannel> sockAccept(java.nio.channels.ServerSocketChannel channel) {
+        return dev.tulip.internal.net.SockOps.accept(this, channel);
+    }
 
     // endregion transports
 

@@ -72,6 +72,8 @@ public final class TulipLoop implements EventLoop {
     private volatile Thread owner;
     private ScopeImpl currentScope;
     private TaskContext currentTask;
+    /** The task engine's per-loop state (its registry of pending tasks), or null before the first task. */
+    private Object taskState;
     private long seq;
     private volatile boolean debug;
     private long slowCallbackNanos;
@@ -465,6 +467,21 @@ public final class TulipLoop implements EventLoop {
         return backend.register(channel, ops, handler, s);
     }
 
+    /** The stream transports' shared read buffer (issue 4); allocated on first use. Loop thread only. */
+    private java.nio.ByteBuffer readBuffer;
+
+    /**
+     * The loop's one reusable direct read buffer for stream transports: every transport of this loop reads into it
+     * and hands it to the protocol for the duration of {@code dataReceived}. Loop thread only.
+     */
+    public java.nio.ByteBuffer readBuffer(int size) {
+        java.nio.ByteBuffer b = readBuffer;
+        if (b == null) {
+            b = readBuffer = java.nio.ByteBuffer.allocateDirect(size);
+        }
+        return b;
+    }
+
     /** The backend's name ("nio", ...). */
     public String backendName() {
         return backend.name();
@@ -670,6 +687,21 @@ public final class TulipLoop implements EventLoop {
      */
     public void setOwner(Thread thread) {
         owner = thread;
+    }
+
+    /** The thread holding the loop now (running it, or a task body it was handed to), or null. */
+    public Thread owner() {
+        return owner;
+    }
+
+    /** The task engine's per-loop state, or null (engine use). */
+    public Object taskState() {
+        return taskState;
+    }
+
+    /** Sets the task engine's per-loop state (engine use). */
+    public void setTaskState(Object state) {
+        taskState = state;
     }
 
     /** Binds this loop to the calling thread for {@link EventLoop#current()} (engine use); null unbinds. */
