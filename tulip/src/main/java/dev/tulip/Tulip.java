@@ -30,7 +30,10 @@ public final class Tulip {
 
     /**
      * Runs {@code main} as a task on a fresh event loop until it is done, then cancels the tasks still pending, lets
-     * them unwind and closes the loop (asyncio's {@code asyncio.run}). Under the virtual-thread coroutine engine the
+     * them unwind and closes the loop (asyncio's {@code asyncio.run}). While it runs, SIGINT (Ctrl-C) cancels the
+     * main task instead of killing the JVM (asyncio 3.11's behaviour), so its {@code finally} blocks run and
+     * {@code run} throws {@link java.util.concurrent.CancellationException}; the previous SIGINT handler is restored
+     * afterwards. (Not when the JVM runs with {@code -Xrs}, or when a Tulip handler for INT is already installed.) Under the virtual-thread coroutine engine the
      * loop itself runs on a virtual thread (an await round trip then stays on the virtual-thread scheduler instead of
      * waking OS threads); the calling thread waits.
      *
@@ -106,9 +109,13 @@ public final class Tulip {
     private static <T> T runHere(EventLoop.Builder builder, Coroutine<T> main) {
         try (EventLoop loop = builder.build()) {
             Task<T> task = loop.createTask("main", main);
+            boolean sigint = dev.tulip.internal.proc.Signals.interruptCancels((TulipLoop) loop, task);
             try {
                 loop.runUntilComplete(task);
             } finally {
+                if (sigint) {
+                    loop.removeSignalHandler("INT");
+                }
                 cancelLeftovers(loop);
             }
             return task.result();

@@ -197,4 +197,33 @@ public final class Streams {
         });
         return out;
     }
+
+    /**
+     * Starts a child process running {@code argv} (no shell) and returns it with streams on its pipes: asyncio's
+     * {@code create_subprocess_exec}. By default stdin, stdout and stderr are all pipes.
+     *
+     * @param argv    the program and its arguments
+     * @param options streams, environment, working directory
+     * @return a future of the process; it fails (IOException) if the program cannot be started
+     * @throws IllegalStateException if no loop runs on this thread
+     */
+    public static Future<Subprocess> createSubprocessExec(java.util.List<String> argv,
+                                                          dev.tulip.transport.ProcessOptions options) {
+        return Subprocess.start(EventLoop.current(), argv, options);
+    }
+
+    /**
+     * Starts {@code command} through {@code /bin/sh -c} with streams on its pipes: asyncio's
+     * {@code create_subprocess_shell}.
+     *
+     * @param command the shell command line
+     * @param options streams, environment, working directory
+     * @return a future of the process
+     * @throws IllegalStateException if no loop runs on this thread
+     */
+    public static Future<Subprocess> createSubprocessShell(String command,
+                                                           dev.tulip.transport.ProcessOptions options) {
+        Objects.requireNonNull(command, "command");
+        return Subprocess.start(EventLoop.current(), java.util.List.of("/bin/sh", "-c", command), options);
+    }
 }

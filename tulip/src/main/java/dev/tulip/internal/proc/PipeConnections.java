@@ -92,6 +92,18 @@ public final class PipeConnections {
         return f;
     }
 
+    /**
+     * One direction of a pipe presented as a {@link Transport}: the other direction throws
+     * {@link UnsupportedOperationException}.
+     *
+     * @param r the read side, or null
+     * @param w the write side, or null
+     * @return the view
+     */
+    public static Transport asTransport(ReadTransport r, WriteTransport w) {
+        return new View(r, w);
+    }
+
     /** One direction of a pipe presented as a Transport. */
     private record View(ReadTransport r, WriteTransport w) implements Transport {
         private ReadTransport reading() {

@@ -100,4 +100,26 @@ public final class Signals {
             }
         }
     }
+
+    /**
+     * For {@code Tulip.run}: makes SIGINT cancel {@code task} (once; a second SIGINT while it unwinds cancels it
+     * again, as asyncio does). Does nothing if the JVM reserves INT (-Xrs) or another Tulip handler owns it.
+     *
+     * @return whether the handler was installed (and must be removed afterwards)
+     */
+    public static synchronized boolean interruptCancels(TulipLoop loop, dev.tulip.Future<?> task) {
+        if (INSTALLED.containsKey("INT")) {
+            return false;
+        }
+        try {
+            add(loop, "INT", () -> {
+                if (!task.isDone()) {
+                    task.cancel("interrupted by SIGINT");
+                }
+            });
+            return true;
+        } catch (IllegalArgumentException reserved) {
+            return false;
+        }
+    }
 }
