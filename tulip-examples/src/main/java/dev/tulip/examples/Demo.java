@@ -33,7 +33,17 @@ public final class Demo {
                 new Section("timers fire by due time", Demo::timers),
                 new Section("futures: results, failures, done callbacks", Demo::futures),
                 new Section("a scope cancels everything it owns", Demo::scopes),
-                new Section("other threads hand work to the loop", Demo::threads));
+                new Section("other threads hand work to the loop", Demo::threads),
+                new Section("tasks await and interleave", NetworkTour::tasks),
+                new Section("a task group: a failing child cancels its siblings", NetworkTour::taskGroup),
+                new Section("a timeout cancels the body at its deadline", NetworkTour::timeout),
+                new Section("TCP echo: protocol server; protocol, streams and sock* clients", NetworkTour::tcpEcho),
+                new Section("UNIX-socket echo with the streams API", unchecked(NetworkTour::unixEcho)),
+                new Section("UDP echo: every endpoint is a server", NetworkTour::udpEcho),
+                new Section("TLS echo with hostname verification", unchecked(NetworkTour::tlsEcho)),
+                new Section("a small HTTP/1.1 server with pipelined requests", NetworkTour::http),
+                new Section("a scope closes the server it owns", NetworkTour::scopeClosesServers),
+                new Section("a child process and a signal handler", NetworkTour::processAndSignal));
         for (int i = 0; i < sections.size(); i++) {
             Section s = sections.get(i);
             System.out.printf("%n== %d. %s%n", i + 1, s.title());
@@ -50,6 +60,23 @@ public final class Demo {
         }
         failures.forEach(f -> System.out.println("demo: FAILED " + f));
         System.exit(1);
+    }
+
+    /** A section body that may throw checked exceptions. */
+    private interface Body {
+        void run() throws Exception;
+    }
+
+    private static Runnable unchecked(Body body) {
+        return () -> {
+            try {
+                body.run();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
     }
 
     /** callSoon queues callbacks; runOnce() runs what was ready when it began; later ones wait for the next pass. */
@@ -166,12 +193,12 @@ public final class Demo {
         }
     }
 
-    private static void say(String format, Object... args) {
+    static void say(String format, Object... args) {
         System.out.printf("  [%6.1f ms] [%s] %s%n", (System.nanoTime() - START) / 1e6, Thread.currentThread().getName(),
                 String.format(format, args));
     }
 
-    private static void check(boolean ok, String what) {
+    static void check(boolean ok, String what) {
         if (!ok) {
             fail(what);
         }

@@ -47,6 +47,8 @@ public final class TaskCore<T> implements TaskContext {
     private final Coroutine<T> body;
     private final Completer<T> completer;
     private final ScopeImpl scope;
+    /** The scope current inside the body when it last suspended (its own scope unless the body entered another). */
+    private ScopeImpl bodyScope;
     private final TaskRegistry registry;
     private final Handle creationLink;
     private final Consumer<Future<?>> wakeup = this::wakeup;
@@ -84,6 +86,7 @@ public final class TaskCore<T> implements TaskContext {
             throw new IllegalStateException("scope '" + creation.name() + "' is cancelled: cannot create task " + name);
         }
         this.scope = creation.childUnchecked("task " + name);
+        this.bodyScope = scope;
         this.registry = TaskRegistry.of(loop);
         this.creationLink = creation.onCancel(() -> task.cancel("scope '" + creation.name() + "' was cancelled"));
         registry.add(this);
@@ -148,7 +151,9 @@ public final class TaskCore<T> implements TaskContext {
             strand = Engine.current().newStrand(this::runBody, "tulip " + name);
         }
         TaskContext prevTask = loop.currentTask();
-        ScopeImpl prevScope = loop.swapScope(scope);
+        // The body's current scope survives its suspensions (a Scope.enter() around an await stays in force),
+        // like a context variable per task.
+        ScopeImpl prevScope = loop.swapScope(bodyScope);
         loop.setCurrentTask(this);
         Thread bodyThread = strand.bodyThread();
         Thread prevOwner = loop.owner();
@@ -164,7 +169,7 @@ public final class TaskCore<T> implements TaskContext {
                 loop.setOwner(prevOwner);
             }
             loop.setCurrentTask(prevTask);
-            loop.swapScope(prevScope);
+            bodyScope = loop.swapScope(prevScope);
         }
         if (strand.isDone()) {
             finish();
