@@ -192,6 +192,39 @@ class HappyEyeballsTest {
         assertEquals(List.of(), r.events);
     }
 
+    /** A link-local address nobody has on the loopback interface: unreachable, refused or timed out, never a hang. */
+    @Test
+    void unreachableFailsWithoutLeaks() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(NetworkInterface.getByName("lo") != null, "no interface 'lo'");
+        int fds = openFds();
+        Recorder r = new Recorder(loop);
+        Future<Connection<Recorder>> f = loop.createConnection(() -> r, "fe80::1%lo", 9,
+                ConnectOptions.defaults().withConnectTimeout(Duration.ofSeconds(2)));
+        runUntil(loop, f::isDone);
+        assertInstanceOf(IOException.class, assertThrows(CompletionException.class, f::result).getCause());
+        assertEquals(List.of(), r.events);
+        runUntil(loop, () -> openFds() == fds);
+    }
+
+    @Test
+    void cancellingTheScopeDuringConnectClosesTheAttempt() throws Exception {
+        InetSocketAddress hole = blackHole();
+        int fds = openFds();
+        dev.tulip.Scope child = loop.rootScope().newChild("connecting");
+        Recorder r = new Recorder(loop);
+        @SuppressWarnings("unchecked") Future<Connection<Recorder>>[] f = new Future[1];
+        child.run(() -> f[0] = loop.createConnection(() -> r, "127.0.0.1", hole.getPort()));
+        for (int i = 0; i < 5; i++) {
+            loop.callLater(Duration.ofMillis(2), () -> { });
+            loop.runOnce();
+        }
+        assertTrue(openFds() > fds, "the attempt's socket is open");
+        child.cancel();
+        assertTrue(f[0].isCancelled());
+        runUntil(loop, () -> openFds() == fds);
+        assertEquals(List.of(), r.events);
+    }
+
     @Test
     void allFailing() throws Exception {
         Future<SocketChannel> f = HappyEyeballs.connect(tl, List.of(refusing(), refusing()), ConnectOptions.defaults());
