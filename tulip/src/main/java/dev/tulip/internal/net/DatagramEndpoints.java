@@ -134,11 +134,14 @@ public final class DatagramEndpoints {
                     t.forceClose(null); // the caller cancelled the future: nobody will use the endpoint
                     return;
                 }
-                if (t.start()) {
+                Throwable failure = t.start();
+                if (future.isDone()) {
+                    return;
+                }
+                if (failure == null) {
                     future.setResult(new DatagramEndpoint<>(t, protocol));
-                } else if (!future.isDone()) {
-                    future.setException(new IllegalStateException(
-                            "datagram endpoint was closed during connectionMade"));
+                } else {
+                    future.setException(failure);
                 }
             });
         } catch (IOException | RuntimeException e) {

@@ -607,6 +607,36 @@ class SelectorDatagramTransportTest {
                 () -> receiver.transport().joinGroup(InetAddress.getByName("127.0.0.1"), lo));
     }
 
+    @Test
+    void joinsAnIpv6MulticastGroupOnLoopbackWhereTheMachineRoutesIt() throws IOException {
+        assumeTrue(ipv6Loopback(), "::1 is not available on this machine");
+        NetworkInterface lo = NetworkInterface.getByInetAddress(InetAddress.getByName("::1"));
+        assumeTrue(lo != null, "no IPv6 loopback interface found");
+        // A site-local group, scoped to the loopback interface; the receiver binds the group itself.
+        Inet6Address group = Inet6Address.getByAddress(null, InetAddress.getByName("ff15::4321").getAddress(), lo);
+        Recorder rx = new Recorder();
+        Future<DatagramEndpoint<Recorder>> f = loop.createDatagramEndpoint(() -> rx, DatagramOptions.builder()
+                .localAddress(new InetSocketAddress(group, 0)).family(Family.IPV6).build());
+        runUntil(loop, f::isDone);
+        assumeTrue(f.exception() == null, "cannot bind IPv6 multicast group " + group + ": " + f.exception());
+        DatagramTransport receiver = f.result().transport();
+        try {
+            receiver.joinGroup(group, lo);
+        } catch (SocketException e) {
+            assumeTrue(false, "this machine's loopback interface refuses IPv6 multicast membership: " + e);
+        }
+        Recorder tx = new Recorder();
+        DatagramEndpoint<Recorder> sender = open(loop, tx, DatagramOptions.builder().localAddress("::1", 0)
+                .multicastInterface(lo).build());
+        sender.transport().sendTo(bytes("to the v6 group"), new InetSocketAddress(group, local(receiver).getPort()));
+        // Linux routes IPv6 multicast over lo only if lo has the MULTICAST flag (often not, in containers).
+        assumeTrue(tx.errors.isEmpty(), "this machine cannot route IPv6 multicast over loopback: "
+                + (tx.errors.isEmpty() ? "" : tx.errors.getFirst()));
+        runUntil(loop, () -> rx.datagrams.size() == 1, Duration.ofSeconds(5));
+        assertEquals("to the v6 group", rx.lastText());
+        assertTrue(receiver.leaveGroup(group, lo));
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
     // Scopes, protocol failures, loop close
     // ---------------------------------------------------------------------------------------------------------------
@@ -672,6 +702,42 @@ class SelectorDatagramTransportTest {
         send(a, new byte[]{3}, local(g.transport()));
         runUntil(loop, () -> good.datagrams.size() == 1);
         assertArrayEquals(new byte[]{3}, receive(a));
+    }
+
+    @Test
+    void connectionMadeThatThrowsFailsTheFutureAndEndsTheEndpoint() {
+        RuntimeException boom = new IllegalStateException("boom in connectionMade");
+        Recorder r = new Recorder() {
+            @Override
+            public void connectionMade(DatagramTransport t) {
+                super.connectionMade(t);
+                throw boom;
+            }
+        };
+        Future<DatagramEndpoint<Recorder>> f = loop.createDatagramEndpoint(() -> r, on("127.0.0.1"));
+        runUntil(loop, () -> f.isDone() && r.lost);
+        assertEquals(boom, f.exception());
+        assertEquals(boom, r.lostCause);
+        assertFalse(r.transport.info().channel().isOpen());
+        assertEquals(1, handled.size(), "reported to the loop's exception handler");
+    }
+
+    @Test
+    void aProtocolMayCloseItsEndpointInConnectionMade() throws IOException {
+        DatagramSocket a = peer("127.0.0.1");
+        Recorder r = new Recorder() {
+            @Override
+            public void connectionMade(DatagramTransport t) {
+                super.connectionMade(t);
+                t.sendTo(bytes("one-shot"), a.getLocalSocketAddress());
+                t.close();
+            }
+        };
+        DatagramEndpoint<Recorder> ep = open(loop, r, on("127.0.0.1"));
+        assertTrue(ep.transport().isClosing());
+        runUntil(loop, () -> r.lost);
+        assertNull(r.lostCause);
+        assertEquals("one-shot", new String(receive(a), StandardCharsets.UTF_8));
     }
 
     @Test
