@@ -5,6 +5,7 @@ import dev.tulip.internal.net.DatagramEndpoints;
 import dev.tulip.transport.DatagramEndpoint;
 import dev.tulip.transport.DatagramOptions;
 import dev.tulip.transport.DatagramProtocol;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectableChannel;
 import java.time.Duration;
 import java.util.Optional;
@@ -375,6 +376,27 @@ public interface EventLoop extends AutoCloseable {
     default <P extends DatagramProtocol> Future<DatagramEndpoint<P>> createDatagramEndpoint(
             Supplier<? extends P> factory, DatagramOptions options) {
         return DatagramEndpoints.create(this, factory, options);
+    }
+
+    /**
+     * Creates a datagram endpoint over a channel the caller opened, bound and configured (asyncio's {@code sock=}).
+     * The endpoint owns the channel from now on: it switches it to non-blocking mode and closes it when the endpoint
+     * closes (or if this fails). A connected channel makes a connected endpoint. Otherwise as
+     * {@link #createDatagramEndpoint(Supplier, DatagramOptions)}; datagrams up to 65,535 bytes are delivered.
+     *
+     * <p>Loop thread only.
+     *
+     * @param factory makes the endpoint's protocol
+     * @param channel an open, bound datagram channel
+     * @param <P>     the protocol type
+     * @return a future of the endpoint, done after {@code connectionMade}
+     * @throws NullPointerException     if factory or channel is null
+     * @throws IllegalArgumentException if the channel is not bound (the caller keeps it)
+     * @throws IllegalStateException    if the channel or the loop is closed, or the current scope is cancelled
+     */
+    default <P extends DatagramProtocol> Future<DatagramEndpoint<P>> createDatagramEndpoint(
+            Supplier<? extends P> factory, DatagramChannel channel) {
+        return DatagramEndpoints.adopt(this, factory, channel);
     }
 
     // endregion datagrams

@@ -456,7 +456,8 @@ class SelectorDatagramTransportTest {
     @Test
     void createRejectsNullsAndFailsTheFutureOnSocketErrors() {
         assertThrows(NullPointerException.class, () -> loop.createDatagramEndpoint(null, DatagramOptions.defaults()));
-        assertThrows(NullPointerException.class, () -> loop.createDatagramEndpoint(Recorder::new, null));
+        assertThrows(NullPointerException.class,
+                () -> loop.createDatagramEndpoint(Recorder::new, (DatagramOptions) null));
         Future<DatagramEndpoint<Recorder>> f = loop.createDatagramEndpoint(() -> null, on("127.0.0.1"));
         assertTrue(f.isDone());
         assertThrows(NullPointerException.class, f::result);
@@ -464,6 +465,44 @@ class SelectorDatagramTransportTest {
                 DatagramOptions.builder().localAddress("no-such-host.invalid", 0).build());
         runUntil(loop, unknown::isDone);
         assertInstanceOf(java.net.UnknownHostException.class, unknown.exception());
+    }
+
+    @Test
+    void adoptsAChannelTheCallerBound() throws IOException {
+        DatagramChannel ch = DatagramChannel.open();
+        ch.bind(new InetSocketAddress("127.0.0.1", 0));
+        Recorder r = new Recorder().echoing();
+        DatagramEndpoint<Recorder> ep = loop.runUntilComplete(loop.createDatagramEndpoint(() -> r, ch));
+        assertFalse(ch.isBlocking());
+        assertEquals(ch.getLocalAddress(), ep.transport().info().localAddress());
+        DatagramSocket a = peer("127.0.0.1");
+        send(a, "adopted".getBytes(StandardCharsets.UTF_8), local(ep.transport()));
+        runUntil(loop, () -> r.datagrams.size() == 1);
+        assertEquals("adopted", new String(receive(a), StandardCharsets.UTF_8));
+        ep.transport().close();
+        runUntil(loop, () -> r.lost);
+        assertFalse(ch.isOpen(), "the endpoint owns the channel");
+
+        try (DatagramChannel unbound = DatagramChannel.open()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> loop.createDatagramEndpoint(Recorder::new, unbound));
+            assertTrue(e.getMessage().contains("not bound"), e.getMessage());
+            assertTrue(unbound.isOpen(), "bad input leaves the caller's channel alone");
+        }
+        assertThrows(IllegalStateException.class, () -> loop.createDatagramEndpoint(Recorder::new, ch));
+        assertThrows(NullPointerException.class, () -> loop.createDatagramEndpoint(Recorder::new, (DatagramChannel) null));
+    }
+
+    @Test
+    void adoptsAConnectedChannelAsAConnectedEndpoint() throws IOException {
+        DatagramSocket a = peer("127.0.0.1");
+        DatagramChannel ch = DatagramChannel.open();
+        ch.bind(new InetSocketAddress("127.0.0.1", 0));
+        ch.connect(a.getLocalSocketAddress());
+        DatagramEndpoint<Recorder> ep = loop.runUntilComplete(loop.createDatagramEndpoint(Recorder::new, ch));
+        assertEquals(a.getLocalSocketAddress(), ep.transport().info().peerAddress());
+        ep.transport().send(bytes("connected"));
+        assertEquals("connected", new String(receive(a), StandardCharsets.UTF_8));
     }
 
     @Test
