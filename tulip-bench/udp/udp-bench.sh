@@ -34,6 +34,7 @@ server_cmd() {
     tulip)        echo ./tulipw java "${jvm[@]}" -cp "$cp_examples" dev.tulip.examples.UdpEchoServer --port 0 ;;
     tulip-batch1) echo ./tulipw java "${jvm[@]}" -Dtulip.datagram.readBatch=1 -cp "$cp_examples" dev.tulip.examples.UdpEchoServer --port 0 ;;
     netty-epoll)  echo ./tulipw java "${jvm[@]}" --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED \
+                    -Dio.netty.leakDetection.level=disabled \
                     -cp "$cp_bench" dev.tulip.bench.netty.NettyUdpEchoServer --port 0 --transport epoll ;;
   esac
 }
