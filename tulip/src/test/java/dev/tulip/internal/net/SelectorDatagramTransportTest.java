@@ -305,6 +305,31 @@ class SelectorDatagramTransportTest {
     }
 
     @Test
+    void anErrorReceivedThatThrowsAbortsTheEndpointButNotTheLoop() throws IOException {
+        InetSocketAddress closedPort;
+        try (DatagramChannel gone = DatagramChannel.open()) {
+            gone.bind(new InetSocketAddress("127.0.0.1", 0));
+            closedPort = (InetSocketAddress) gone.getLocalAddress();
+        }
+        RuntimeException boom = new IllegalStateException("errorReceived failed");
+        Recorder r = new Recorder() {
+            @Override
+            public void errorReceived(Exception error) {
+                super.errorReceived(error);
+                throw boom;
+            }
+        };
+        DatagramEndpoint<Recorder> ep = open(loop, r, DatagramOptions.builder().remoteAddress(closedPort).build());
+        ep.transport().send(bytes("x"));
+        runUntil(loop, () -> r.lost);
+        assertEquals(boom, r.lostCause);
+        assertEquals(1, handled.size());
+        boolean[] ran = {false};
+        loop.callSoon(() -> ran[0] = true);
+        runUntil(loop, () -> ran[0]);
+    }
+
+    @Test
     void connectedEndpointTalksWithItsPeer() throws IOException {
         DatagramSocket a = peer("127.0.0.1");
         Recorder r = new Recorder();
