@@ -66,6 +66,10 @@ int main(int argc, char **argv) {
     int size = argc > 4 ? atoi(argv[4]) : 1024;
     int window = argc > 5 ? atoi(argv[5]) : 128;
     double warmup = argc > 6 ? atof(argv[6]) : 1;
+    if (port <= 0 || port > 65535 || seconds <= 0 || size < 0 || size > 65507 || window < 1 || warmup < 0) {
+        fprintf(stderr, "udpload: bad arguments (port 1-65535, seconds > 0, size 0-65507, window >= 1)\n");
+        return 2;
+    }
 
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     if (fd < 0) { perror("socket"); return 1; }
@@ -117,5 +121,6 @@ int main(int argc, char **argv) {
     double took = now() - measure_from;
     printf("udpload datagrams/s=%.0f received=%ld seconds=%.3f size=%d window=%d lost_windows=%ld\n",
            received / took, received, took, size, window, lost_windows);
+    fflush(stdout);
     return 0;
 }

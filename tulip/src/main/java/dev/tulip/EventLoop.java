@@ -1,16 +1,11 @@
 package dev.tulip;
 
 import dev.tulip.internal.loop.TulipLoop;
-import dev.tulip.internal.net.DatagramEndpoints;
-import dev.tulip.transport.DatagramEndpoint;
-import dev.tulip.transport.DatagramOptions;
-import dev.tulip.transport.DatagramProtocol;
 import java.nio.channels.SelectableChannel;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
-import java.util.function.Supplier;
 
 /**
  * An event loop: one thread runs callbacks, timers and I/O readiness handlers, one at a time, in the order of
@@ -684,8 +679,8 @@ public interface EventLoop extends AutoCloseable {
      * <p>Loop thread only.
      *
      * @param factory makes the endpoint's protocol (called once, on the loop thread)
-     * @param options where to bind and socket options ({@link DatagramOptions#defaults()} for the wildcard address
-     *                and a free port)
+     * @param options where to bind and socket options ({@link dev.tulip.transport.DatagramOptions#defaults()} for
+     *                the wildcard address and a free port)
      * @param <P>     the protocol type
      * @return a future of the endpoint; it fails with the {@link java.io.IOException} of the socket calls (such as a
      *         {@link java.net.BindException} for a port in use), an {@link java.net.UnknownHostException} for a name
@@ -694,9 +689,33 @@ public interface EventLoop extends AutoCloseable {
      * @throws NullPointerException  if factory or options is null
      * @throws IllegalStateException if the loop is closed or the current scope is cancelled
      */
-    default <P extends DatagramProtocol> Future<DatagramEndpoint<P>> createDatagramEndpoint(
-            Supplier<? extends P> factory, DatagramOptions options) {
-        return DatagramEndpoints.create(this, factory, options);
+    default <P extends dev.tulip.transport.DatagramProtocol>
+    Future<dev.tulip.transport.DatagramEndpoint<P>> createDatagramEndpoint(
+            java.util.function.Supplier<? extends P> factory, dev.tulip.transport.DatagramOptions options) {
+        return dev.tulip.internal.net.DatagramEndpoints.create(this, factory, options);
+    }
+
+    /**
+     * Creates a datagram endpoint over a channel the caller opened, bound and configured (asyncio's {@code sock=}).
+     * The endpoint owns the channel from now on: it switches it to non-blocking mode and closes it when the endpoint
+     * closes (or if this fails). A connected channel makes a connected endpoint. Otherwise as
+     * {@link #createDatagramEndpoint(java.util.function.Supplier, dev.tulip.transport.DatagramOptions)}; datagrams up
+     * to 65,535 bytes are delivered.
+     *
+     * <p>Loop thread only.
+     *
+     * @param factory makes the endpoint's protocol
+     * @param channel an open, bound datagram channel
+     * @param <P>     the protocol type
+     * @return a future of the endpoint, done after {@code connectionMade}
+     * @throws NullPointerException     if factory or channel is null
+     * @throws IllegalArgumentException if the channel is not bound (the caller keeps it)
+     * @throws IllegalStateException    if the channel or the loop is closed, or the current scope is cancelled
+     */
+    default <P extends dev.tulip.transport.DatagramProtocol>
+    Future<dev.tulip.transport.DatagramEndpoint<P>> createDatagramEndpoint(
+            java.util.function.Supplier<? extends P> factory, java.nio.channels.DatagramChannel channel) {
+        return dev.tulip.internal.net.DatagramEndpoints.adopt(this, factory, channel);
     }
 
     // endregion datagrams

@@ -48,18 +48,8 @@ public final class DatagramEndpoints {
             EventLoop eventLoop, Supplier<? extends P> factory, DatagramOptions options) {
         Objects.requireNonNull(factory, "factory");
         Objects.requireNonNull(options, "options");
-        if (!(eventLoop instanceof TulipLoop loop)) {
-            throw new UnsupportedOperationException("datagram endpoints need Tulip's own event loop, not "
-                    + eventLoop.getClass().getName());
-        }
-        loop.checkThread();
-        if (loop.isClosed()) {
-            throw new IllegalStateException("event loop is closed");
-        }
+        TulipLoop loop = checkLoop(eventLoop);
         ScopeImpl scope = loop.currentScopeImpl();
-        if (scope.isCancelled()) {
-            throw new IllegalStateException("scope '" + scope.name() + "' is cancelled: it accepts no new work");
-        }
         Future<DatagramEndpoint<P>> future = loop.createFuture();
         boolean needsResolution = (options.localAddress() != null && options.localAddress().isUnresolved())
                 || (options.remoteAddress() != null && options.remoteAddress().isUnresolved());
@@ -123,24 +113,7 @@ public final class DatagramEndpoints {
             if (o.remoteAddress() != null) {
                 ch.connect(o.remoteAddress());
             }
-            P protocol = Objects.requireNonNull(factory.get(), "the protocol factory returned null");
-            SelectorDatagramTransport t = new SelectorDatagramTransport(loop, ch, protocol, o.remoteAddress(), family,
-                    o.maxDatagramSize(), future);
-            t.register();
-            // connectionMade runs in a later pass, in the creation scope, before reading starts; the future is done
-            // after it (asyncio's order).
-            loop.callSoon(() -> {
-                if (future.isDone()) {
-                    t.forceClose(null); // the caller cancelled the future: nobody will use the endpoint
-                    return;
-                }
-                if (t.start()) {
-                    future.setResult(new DatagramEndpoint<>(t, protocol));
-                } else if (!future.isDone()) {
-                    future.setException(new IllegalStateException(
-                            "datagram endpoint was closed during connectionMade"));
-                }
-            });
+            start(loop, ch, factory, o.remoteAddress(), family, o.maxDatagramSize(), future);
         } catch (IOException | RuntimeException e) {
             if (ch != null) {
                 try {
@@ -151,6 +124,93 @@ public final class DatagramEndpoints {
             }
             future.setException(e);
         }
+    }
+
+    /**
+     * The implementation of {@code EventLoop.createDatagramEndpoint(factory, channel)}: adopts a bound channel.
+     *
+     * @param eventLoop the loop (a {@link TulipLoop})
+     * @param factory   makes the endpoint's protocol
+     * @param channel   a bound datagram channel, connected or not
+     * @param <P>       the protocol type
+     * @return a future of the endpoint, done after {@code connectionMade}
+     */
+    public static <P extends DatagramProtocol> Future<DatagramEndpoint<P>> adopt(
+            EventLoop eventLoop, Supplier<? extends P> factory, DatagramChannel channel) {
+        Objects.requireNonNull(factory, "factory");
+        Objects.requireNonNull(channel, "channel");
+        TulipLoop loop = checkLoop(eventLoop);
+        if (!channel.isOpen()) {
+            throw new IllegalStateException("the datagram channel is closed: " + channel);
+        }
+        Future<DatagramEndpoint<P>> future = loop.createFuture();
+        try {
+            InetSocketAddress local = (InetSocketAddress) channel.getLocalAddress();
+            if (local == null) {
+                throw new IllegalArgumentException("the datagram channel is not bound: bind it (port 0 picks a free "
+                        + "port) or use createDatagramEndpoint(factory, options)");
+            }
+            // The JDK does not say a channel's family; an IPv4 local address means IPv4 only, otherwise the kernel
+            // judges each destination (its refusals go to errorReceived).
+            Family family = local.getAddress() instanceof Inet4Address ? Family.IPV4 : Family.DUAL_STACK;
+            channel.configureBlocking(false);
+            start(loop, channel, factory, (InetSocketAddress) channel.getRemoteAddress(), family,
+                    DatagramOptions.MAX_DATAGRAM_SIZE, future);
+        } catch (IllegalArgumentException e) {
+            throw e; // bad input: the caller keeps the channel
+        } catch (IOException | RuntimeException e) {
+            try {
+                channel.close(); // the endpoint owned the channel from the start
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            future.setException(e);
+        }
+        return future;
+    }
+
+    private static TulipLoop checkLoop(EventLoop eventLoop) {
+        if (!(eventLoop instanceof TulipLoop loop)) {
+            throw new UnsupportedOperationException("datagram endpoints need Tulip's own event loop, not "
+                    + eventLoop.getClass().getName());
+        }
+        loop.checkThread();
+        if (loop.isClosed()) {
+            throw new IllegalStateException("event loop is closed");
+        }
+        ScopeImpl scope = loop.currentScopeImpl();
+        if (scope.isCancelled()) {
+            throw new IllegalStateException("scope '" + scope.name() + "' is cancelled: it accepts no new work");
+        }
+        return loop;
+    }
+
+    /** Makes the protocol and the transport, registers it, and schedules connectionMade. */
+    private static <P extends DatagramProtocol> void start(TulipLoop loop, DatagramChannel ch,
+                                                           Supplier<? extends P> factory, InetSocketAddress remote,
+                                                           Family family, int maxDatagramSize,
+                                                           Future<DatagramEndpoint<P>> future) throws IOException {
+        P protocol = Objects.requireNonNull(factory.get(), "the protocol factory returned null");
+        SelectorDatagramTransport t = new SelectorDatagramTransport(loop, ch, protocol, remote, family,
+                maxDatagramSize, future);
+        t.register();
+        // connectionMade runs in a later pass, in the creation scope, before reading starts; the future is done
+        // after it (asyncio's order).
+        loop.callSoon(() -> {
+            if (future.isDone()) {
+                t.forceClose(null); // the caller cancelled the future: nobody will use the endpoint
+                return;
+            }
+            Throwable failure = t.start();
+            if (future.isDone()) {
+                return;
+            }
+            if (failure == null) {
+                future.setResult(new DatagramEndpoint<>(t, protocol));
+            } else {
+                future.setException(failure);
+            }
+        });
     }
 
     /** Socket options. SO_REUSEADDR stays off: on UDP it lets another process steal the port (cpython #81409). */

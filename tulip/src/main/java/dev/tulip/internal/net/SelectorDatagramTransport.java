@@ -44,7 +44,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Interrupted system calls ({@code EINTR}) are treated as would-block ({@code EAGAIN}), as the design notes ask: a
  * receive that answers nothing stops the batch (the level-triggered selector reports the socket again), a send that
- * sent nothing (the JDK answers 0 or a negative status) is queued and retried when the socket is writable.
+ * sent nothing (the JDK answers 0 or a negative status) is queued and retried when the socket is writable. A Java
+ * interrupt of the loop thread is another matter: the JDK closes an interruptible channel used by an interrupted
+ * thread ({@link java.nio.channels.ClosedByInterruptException}), and the endpoint ends with that cause.
  *
  * <p>Loop thread only. Fields are guarded by the loop thread.
  */
@@ -119,20 +121,25 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
                 new CancellationException("scope '" + scope.name() + "' was cancelled: datagram endpoint closed")));
     }
 
-    /** Runs connectionMade and starts reading. Returns false if the endpoint was closed before or during it. */
-    boolean start() {
+    /**
+     * Runs connectionMade and starts reading.
+     *
+     * @return null if the endpoint is ready (the protocol may have closed it already, which is its right), or why it
+     *         is not: the endpoint was closed before, or connectionMade threw
+     */
+    Throwable start() {
         if (state == CLOSED) {
-            return false;
+            return new IllegalStateException("datagram endpoint was closed before it was ready");
         }
         made = true;
         try {
             protocol.connectionMade(this);
         } catch (RuntimeException | Error e) {
             protocolFailed("connectionMade", e);
-            return false;
+            return e;
         }
         updateInterest();
-        return state != CLOSED;
+        return null;
     }
 
     // ------------------------------------------------------------------------------------------------------------

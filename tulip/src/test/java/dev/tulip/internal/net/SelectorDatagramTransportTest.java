@@ -305,6 +305,31 @@ class SelectorDatagramTransportTest {
     }
 
     @Test
+    void anErrorReceivedThatThrowsAbortsTheEndpointButNotTheLoop() throws IOException {
+        InetSocketAddress closedPort;
+        try (DatagramChannel gone = DatagramChannel.open()) {
+            gone.bind(new InetSocketAddress("127.0.0.1", 0));
+            closedPort = (InetSocketAddress) gone.getLocalAddress();
+        }
+        RuntimeException boom = new IllegalStateException("errorReceived failed");
+        Recorder r = new Recorder() {
+            @Override
+            public void errorReceived(Exception error) {
+                super.errorReceived(error);
+                throw boom;
+            }
+        };
+        DatagramEndpoint<Recorder> ep = open(loop, r, DatagramOptions.builder().remoteAddress(closedPort).build());
+        ep.transport().send(bytes("x"));
+        runUntil(loop, () -> r.lost);
+        assertEquals(boom, r.lostCause);
+        assertEquals(1, handled.size());
+        boolean[] ran = {false};
+        loop.callSoon(() -> ran[0] = true);
+        runUntil(loop, () -> ran[0]);
+    }
+
+    @Test
     void connectedEndpointTalksWithItsPeer() throws IOException {
         DatagramSocket a = peer("127.0.0.1");
         Recorder r = new Recorder();
@@ -456,7 +481,8 @@ class SelectorDatagramTransportTest {
     @Test
     void createRejectsNullsAndFailsTheFutureOnSocketErrors() {
         assertThrows(NullPointerException.class, () -> loop.createDatagramEndpoint(null, DatagramOptions.defaults()));
-        assertThrows(NullPointerException.class, () -> loop.createDatagramEndpoint(Recorder::new, null));
+        assertThrows(NullPointerException.class,
+                () -> loop.createDatagramEndpoint(Recorder::new, (DatagramOptions) null));
         Future<DatagramEndpoint<Recorder>> f = loop.createDatagramEndpoint(() -> null, on("127.0.0.1"));
         assertTrue(f.isDone());
         assertThrows(NullPointerException.class, f::result);
@@ -464,6 +490,44 @@ class SelectorDatagramTransportTest {
                 DatagramOptions.builder().localAddress("no-such-host.invalid", 0).build());
         runUntil(loop, unknown::isDone);
         assertInstanceOf(java.net.UnknownHostException.class, unknown.exception());
+    }
+
+    @Test
+    void adoptsAChannelTheCallerBound() throws IOException {
+        DatagramChannel ch = DatagramChannel.open();
+        ch.bind(new InetSocketAddress("127.0.0.1", 0));
+        Recorder r = new Recorder().echoing();
+        DatagramEndpoint<Recorder> ep = loop.runUntilComplete(loop.createDatagramEndpoint(() -> r, ch));
+        assertFalse(ch.isBlocking());
+        assertEquals(ch.getLocalAddress(), ep.transport().info().localAddress());
+        DatagramSocket a = peer("127.0.0.1");
+        send(a, "adopted".getBytes(StandardCharsets.UTF_8), local(ep.transport()));
+        runUntil(loop, () -> r.datagrams.size() == 1);
+        assertEquals("adopted", new String(receive(a), StandardCharsets.UTF_8));
+        ep.transport().close();
+        runUntil(loop, () -> r.lost);
+        assertFalse(ch.isOpen(), "the endpoint owns the channel");
+
+        try (DatagramChannel unbound = DatagramChannel.open()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> loop.createDatagramEndpoint(Recorder::new, unbound));
+            assertTrue(e.getMessage().contains("not bound"), e.getMessage());
+            assertTrue(unbound.isOpen(), "bad input leaves the caller's channel alone");
+        }
+        assertThrows(IllegalStateException.class, () -> loop.createDatagramEndpoint(Recorder::new, ch));
+        assertThrows(NullPointerException.class, () -> loop.createDatagramEndpoint(Recorder::new, (DatagramChannel) null));
+    }
+
+    @Test
+    void adoptsAConnectedChannelAsAConnectedEndpoint() throws IOException {
+        DatagramSocket a = peer("127.0.0.1");
+        DatagramChannel ch = DatagramChannel.open();
+        ch.bind(new InetSocketAddress("127.0.0.1", 0));
+        ch.connect(a.getLocalSocketAddress());
+        DatagramEndpoint<Recorder> ep = loop.runUntilComplete(loop.createDatagramEndpoint(Recorder::new, ch));
+        assertEquals(a.getLocalSocketAddress(), ep.transport().info().peerAddress());
+        ep.transport().send(bytes("connected"));
+        assertEquals("connected", new String(receive(a), StandardCharsets.UTF_8));
     }
 
     @Test
@@ -607,6 +671,36 @@ class SelectorDatagramTransportTest {
                 () -> receiver.transport().joinGroup(InetAddress.getByName("127.0.0.1"), lo));
     }
 
+    @Test
+    void joinsAnIpv6MulticastGroupOnLoopbackWhereTheMachineRoutesIt() throws IOException {
+        assumeTrue(ipv6Loopback(), "::1 is not available on this machine");
+        NetworkInterface lo = NetworkInterface.getByInetAddress(InetAddress.getByName("::1"));
+        assumeTrue(lo != null, "no IPv6 loopback interface found");
+        // A site-local group, scoped to the loopback interface; the receiver binds the group itself.
+        Inet6Address group = Inet6Address.getByAddress(null, InetAddress.getByName("ff15::4321").getAddress(), lo);
+        Recorder rx = new Recorder();
+        Future<DatagramEndpoint<Recorder>> f = loop.createDatagramEndpoint(() -> rx, DatagramOptions.builder()
+                .localAddress(new InetSocketAddress(group, 0)).family(Family.IPV6).build());
+        runUntil(loop, f::isDone);
+        assumeTrue(f.exception() == null, "cannot bind IPv6 multicast group " + group + ": " + f.exception());
+        DatagramTransport receiver = f.result().transport();
+        try {
+            receiver.joinGroup(group, lo);
+        } catch (SocketException e) {
+            assumeTrue(false, "this machine's loopback interface refuses IPv6 multicast membership: " + e);
+        }
+        Recorder tx = new Recorder();
+        DatagramEndpoint<Recorder> sender = open(loop, tx, DatagramOptions.builder().localAddress("::1", 0)
+                .multicastInterface(lo).build());
+        sender.transport().sendTo(bytes("to the v6 group"), new InetSocketAddress(group, local(receiver).getPort()));
+        // Linux routes IPv6 multicast over lo only if lo has the MULTICAST flag (often not, in containers).
+        assumeTrue(tx.errors.isEmpty(), "this machine cannot route IPv6 multicast over loopback: "
+                + (tx.errors.isEmpty() ? "" : tx.errors.getFirst()));
+        runUntil(loop, () -> rx.datagrams.size() == 1, Duration.ofSeconds(5));
+        assertEquals("to the v6 group", rx.lastText());
+        assertTrue(receiver.leaveGroup(group, lo));
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
     // Scopes, protocol failures, loop close
     // ---------------------------------------------------------------------------------------------------------------
@@ -672,6 +766,42 @@ class SelectorDatagramTransportTest {
         send(a, new byte[]{3}, local(g.transport()));
         runUntil(loop, () -> good.datagrams.size() == 1);
         assertArrayEquals(new byte[]{3}, receive(a));
+    }
+
+    @Test
+    void connectionMadeThatThrowsFailsTheFutureAndEndsTheEndpoint() {
+        RuntimeException boom = new IllegalStateException("boom in connectionMade");
+        Recorder r = new Recorder() {
+            @Override
+            public void connectionMade(DatagramTransport t) {
+                super.connectionMade(t);
+                throw boom;
+            }
+        };
+        Future<DatagramEndpoint<Recorder>> f = loop.createDatagramEndpoint(() -> r, on("127.0.0.1"));
+        runUntil(loop, () -> f.isDone() && r.lost);
+        assertEquals(boom, f.exception());
+        assertEquals(boom, r.lostCause);
+        assertFalse(r.transport.info().channel().isOpen());
+        assertEquals(1, handled.size(), "reported to the loop's exception handler");
+    }
+
+    @Test
+    void aProtocolMayCloseItsEndpointInConnectionMade() throws IOException {
+        DatagramSocket a = peer("127.0.0.1");
+        Recorder r = new Recorder() {
+            @Override
+            public void connectionMade(DatagramTransport t) {
+                super.connectionMade(t);
+                t.sendTo(bytes("one-shot"), a.getLocalSocketAddress());
+                t.close();
+            }
+        };
+        DatagramEndpoint<Recorder> ep = open(loop, r, on("127.0.0.1"));
+        assertTrue(ep.transport().isClosing());
+        runUntil(loop, () -> r.lost);
+        assertNull(r.lostCause);
+        assertEquals("one-shot", new String(receive(a), StandardCharsets.UTF_8));
     }
 
     @Test
