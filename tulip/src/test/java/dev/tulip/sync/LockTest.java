@@ -285,6 +285,35 @@ class LockTest {
     }
 
     @Test
+    void closingTheLoopUnwindsWaitersWithoutGhosts() {
+        Lock lock = new Lock();
+        Queue<Integer> q = new Queue<>();
+        Task<Void> waiter;
+        Task<Void> getter;
+        try (EventLoop loop = newLoop()) {
+            loop.callSoon(() -> assertTrue(lock.tryAcquire()));
+            waiter = loop.createTask(() -> {
+                lock.acquire();
+                return null;
+            });
+            getter = loop.createTask(() -> {
+                q.get();
+                return null;
+            });
+            loop.runUntilComplete(loop.createTask(() -> {
+                settle();
+                return null;
+            }));
+            assertEquals(1, lock.statistics().waiting());
+            assertEquals(1, q.statistics().waitingGetters());
+        }
+        assertTrue(waiter.isCancelled());
+        assertTrue(getter.isCancelled());
+        assertEquals(0, lock.statistics().waiting());
+        assertEquals(0, q.statistics().waitingGetters());
+    }
+
+    @Test
     void statisticsNameTheOwner() {
         runVoid(() -> {
             Lock lock = new Lock();
