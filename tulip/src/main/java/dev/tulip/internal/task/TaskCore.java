@@ -342,7 +342,13 @@ public final class TaskCore<T> implements TaskContext {
             mustCancel = false;
             cancelledWaiter = f;
         }
-        strand.suspend();
+        try {
+            strand.suspend();
+        } catch (RuntimeException pinned) {
+            waiter = null; // the strand could not suspend: the body goes on from here with the error
+            f.removeDoneCallback(wakeup);
+            throw pinned;
+        }
         waiter = null;
         if (killed) {
             if (!f.isDone()) {
@@ -369,8 +375,11 @@ public final class TaskCore<T> implements TaskContext {
         }
         waiter = YIELD;
         loop.callSoonSystem(yieldStep);
-        strand.suspend();
-        waiter = null;
+        try {
+            strand.suspend();
+        } finally {
+            waiter = null;
+        }
         if (killed) {
             throw new CancellationException("event loop is closing");
         }
