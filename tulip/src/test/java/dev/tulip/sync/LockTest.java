@@ -314,6 +314,18 @@ class LockTest {
     }
 
     @Test
+    void fifoAndNoGhostsUnderRandomCancellations() {
+        for (int seed = 1; seed <= 25; seed++) {
+            long s = seed;
+            runVoid(() -> {
+                Lock lock = new Lock();
+                FairnessProperty.check(new java.util.Random(s), 1, lock::acquired,
+                        () -> lock.statistics().equals(new Lock.Statistics(false, null, 0)));
+            });
+        }
+    }
+
+    @Test
     void statisticsNameTheOwner() {
         runVoid(() -> {
             Lock lock = new Lock();
