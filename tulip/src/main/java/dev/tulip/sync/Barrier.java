@@ -62,7 +62,9 @@ public final class Barrier {
      * task's arrival index. The last arrival releases the others and returns without suspending.
      *
      * <p>A cancellation point when it has to wait: a cancelled task leaves the barrier (it no longer counts as
-     * arrived) and the barrier is not broken.
+     * arrived) and the barrier is not broken. A task cancelled after the barrier tripped but before it resumed still
+     * counted for that generation: the others are released all the same, and it throws
+     * {@link CancellationException}.
      *
      * @return the arrival index, from 0 to {@code parties - 1}
      * @throws BrokenBarrierException if the barrier is broken on arrival, or is aborted or reset while waiting

@@ -285,6 +285,47 @@ class LockTest {
     }
 
     @Test
+    void closingTheLoopUnwindsWaitersWithoutGhosts() {
+        Lock lock = new Lock();
+        Queue<Integer> q = new Queue<>();
+        Task<Void> waiter;
+        Task<Void> getter;
+        try (EventLoop loop = newLoop()) {
+            loop.callSoon(() -> assertTrue(lock.tryAcquire()));
+            waiter = loop.createTask(() -> {
+                lock.acquire();
+                return null;
+            });
+            getter = loop.createTask(() -> {
+                q.get();
+                return null;
+            });
+            loop.runUntilComplete(loop.createTask(() -> {
+                settle();
+                return null;
+            }));
+            assertEquals(1, lock.statistics().waiting());
+            assertEquals(1, q.statistics().waitingGetters());
+        }
+        assertTrue(waiter.isCancelled());
+        assertTrue(getter.isCancelled());
+        assertEquals(0, lock.statistics().waiting());
+        assertEquals(0, q.statistics().waitingGetters());
+    }
+
+    @Test
+    void fifoAndNoGhostsUnderRandomCancellations() {
+        for (int seed = 1; seed <= 25; seed++) {
+            long s = seed;
+            runVoid(() -> {
+                Lock lock = new Lock();
+                FairnessProperty.check(new java.util.Random(s), 1, lock::acquired,
+                        () -> lock.statistics().equals(new Lock.Statistics(false, null, 0)));
+            });
+        }
+    }
+
+    @Test
     void statisticsNameTheOwner() {
         runVoid(() -> {
             Lock lock = new Lock();

@@ -382,6 +382,19 @@ abstract class QueueContract {
     }
 
     @Test
+    void getterCancelledAfterTheShutdownWokeItEndsCancelled() {
+        runVoid(() -> {
+            Queue<Integer> q = newQueue(0);
+            Task<Integer> a = Task.spawn(q::get);
+            settle();
+            q.shutdown(); // fails a's wait ...
+            a.cancel();   // ... and a is cancelled before it resumes: the cancellation wins
+            var e = assertThrows(CancellationException.class, a::await);
+            assertTrue(a.isCancelled(), String.valueOf(e));
+        });
+    }
+
+    @Test
     void itemReturnedAfterAnImmediateShutdownIsDiscardedToo() {
         runVoid(() -> {
             Queue<Integer> q = newQueue(0);

@@ -116,6 +116,18 @@ class SemaphoreTest {
     }
 
     @Test
+    void fifoAndNoGhostsUnderRandomCancellations() {
+        for (int seed = 1; seed <= 25; seed++) {
+            long s = seed;
+            runVoid(() -> {
+                BoundedSemaphore sem = new BoundedSemaphore(3);
+                FairnessProperty.check(new java.util.Random(s), 3, sem::acquired,
+                        () -> sem.statistics().equals(new Semaphore.Statistics(3, 0)));
+            });
+        }
+    }
+
+    @Test
     void negativePermitsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> new Semaphore(-1));
         assertThrows(IllegalArgumentException.class, () -> new BoundedSemaphore(-1));

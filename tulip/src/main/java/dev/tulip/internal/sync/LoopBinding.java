@@ -32,7 +32,7 @@ public final class LoopBinding {
 
     /**
      * The check at the start of every operation: binds to the running loop if still unbound; in debug mode fails if
-     * the bound loop is running and the calling thread does not hold it. Returns the bound loop (null if none yet).
+     * another loop runs on this thread, or if the bound loop is running and the calling thread does not hold it. Returns the bound loop (null if none yet).
      */
     public TulipLoop check() {
         TulipLoop l = loop;
@@ -77,6 +77,11 @@ public final class LoopBinding {
     private void checkOwnedByCurrentThread(TulipLoop l) {
         // As the loop's own checkThread(): while the loop runs, only the thread holding it (the loop thread, or the
         // task body holding it) may touch the primitive. An idle loop is nobody's: setup and inspection are fine.
+        TulipLoop current = TulipLoop.currentOrNull();
+        if (current != null && current != l) {
+            throw new IllegalStateException(what + " is bound to a different event loop (" + l + ") than the one "
+                    + "running on this thread (" + current + ")");
+        }
         if (l.isRunning() && !l.isOwnedByCurrentThread()) {
             throw new IllegalStateException(what + " used from thread '" + Thread.currentThread().getName()
                     + "', which does not run its event loop " + l + ": sync primitives are loop thread only "

@@ -154,10 +154,16 @@ public final class WaitQueue<V> {
                 // The engine normally cancels the awaited future (which unlinks it); be robust if it did not.
                 unlink(w);
                 w.cancel("waiting task was cancelled");
-            } else if (w.granted && ungrant != null) {
+            } else if (w.granted) {
                 // Granted, but the task was cancelled before it resumed: the grant must not be lost (a lock held
                 // by nobody, an item consumed by nobody). Hand it back; the primitive passes it on in FIFO order.
-                ungrant.accept(w.result());
+                if (ungrant != null) {
+                    ungrant.accept(w.result());
+                }
+            } else if (w.isDone() && !w.isCancelled() && w.exception() != t) {
+                // Failed (shutdown, broken barrier) and then cancelled before it resumed: the failure is superseded
+                // by the cancellation; reading it above keeps debug mode from reporting it as never retrieved.
+                t.addSuppressed(w.exception());
             }
             throw t;
         }

@@ -122,6 +122,30 @@ class WaitQueueTest {
     }
 
     @Test
+    void debugModeRefusesAnotherLoopEvenWithoutWaiting() {
+        loop.setDebug(true);
+        LoopBinding binding = new LoopBinding("Thing");
+        loop.callSoon(() -> {
+            binding.check();
+            loop.stop();
+        });
+        loop.runForever();
+        try (TulipLoop other = (TulipLoop) EventLoop.builder().virtualTime(true).debug(true).build()) {
+            List<String> seen = new ArrayList<>();
+            other.callSoon(() -> {
+                try {
+                    binding.check();
+                } catch (IllegalStateException x) {
+                    seen.add(x.getMessage());
+                }
+                other.stop();
+            });
+            other.runForever();
+            assertTrue(seen.get(0).contains("bound to a different event loop"), seen.get(0));
+        }
+    }
+
+    @Test
     void debugModeRefusesOtherThreadsWhileTheLoopRuns() {
         loop.setDebug(true);
         LoopBinding binding = new LoopBinding("Thing");
