@@ -86,6 +86,8 @@ public final class TulipLoop implements EventLoop {
         }
     }
     private volatile boolean stopping;
+    /** The loop thread was interrupted while polling: the loop stops and re-asserts the interrupt on exit. */
+    private boolean interruptPending;
     /** The thread running the loop (or the task body holding it); null while not running. */
     private volatile Thread owner;
     private ScopeImpl currentScope;
@@ -150,6 +152,13 @@ public final class TulipLoop implements EventLoop {
         }
         backend.poll(jump ? 0 : timeoutNanos);
         sleeping.lazySet(false); // a producer still seeing true only causes one spurious wake-up
+        if (Thread.interrupted()) {
+            // An interrupt of the loop thread (a test timeout, a shutdown) stops the loop, and the flag is restored
+            // when the loop returns. Left set, it would make every select return at once (a spin) and close any
+            // channel the next callback touches (ClosedByInterruptException).
+            interruptPending = true;
+            stopping = true;
+        }
         drainInbox();
         if (jump && readyCount() == 0) {
             ((VirtualClock) clock).advance(timeoutNanos);
@@ -448,6 +457,10 @@ public final class TulipLoop implements EventLoop {
     }
 
     private void exitRunning() {
+        if (interruptPending) {
+            interruptPending = false;
+            Thread.currentThread().interrupt();
+        }
         RUNNING.remove();
         owner = null;
         state = IDLE;
