@@ -2,22 +2,24 @@
 # jmh.sh: runs every JMH benchmark in tulip-bench (package dev.tulip.bench and below) in one command, with short
 # settings (run: ./tulipw bench jmh, or bash tulip-bench/jmh.sh).
 #
-#   jmh.sh [--no-build] [REGEX] [-- extra JMH options]
+#   jmh.sh [--no-build] [--ignore-lock] [REGEX] [-- extra JMH options]
 #
 # REGEX selects benchmarks (default: all under dev.tulip.bench). Short settings: 1 fork, 2 x 1 s warm-up,
 # 3 x 1 s measured; override with JMH options after "--" (for example: -- -f 2 -i 5). The forked JVMs get the
 # flags that enable Tulip's fast paths (the Continuation engine, native access). Results go to
-# results/<timestamp>-jmh/ at the repository root (jmh.txt, jmh.json; git-ignored).
+# results/<timestamp>-jmh/ at the repository root (jmh.txt, jmh.json; git-ignored). JMH lets one run at a time per
+# machine (/tmp/jmh.lock); --ignore-lock runs anyway (numbers are then disturbed by the other run).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-BUILD=1 REGEX="dev\\.tulip\\.bench\\..*"
+BUILD=1 LOCK=() REGEX="dev\\.tulip\\.bench\\..*"
 EXTRA=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) BUILD=0 ;;
+    --ignore-lock) LOCK=(-Djmh.ignoreLock=true) ;;
     --) shift; EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) REGEX="$1" ;;
   esac
   shift
@@ -38,6 +40,6 @@ for kv in "-f 1" "-wi 2" "-w 1s" "-i 3" "-r 1s"; do
   k="${kv%% *}"
   [[ " ${EXTRA[*]+"${EXTRA[*]}"} " == *" $k "* ]] || SHORT+=($kv)
 done
-"$JAVA" -cp "$CP" org.openjdk.jmh.Main "$REGEX" "${SHORT[@]}" \
+"$JAVA" "${LOCK[@]+"${LOCK[@]}"}" -cp "$CP" org.openjdk.jmh.Main "$REGEX" "${SHORT[@]}" \
   -jvmArgsAppend "$FLAGS" -rf json -rff "$OUT/jmh.json" "${EXTRA[@]+"${EXTRA[@]}"}" 2>&1 | tee "$OUT/jmh.txt"
 echo "jmh.sh: results in $OUT" >&2

@@ -117,4 +117,33 @@ class TulipLoopTest {
             assertTrue(expected.getMessage().contains("closed"));
         }
     }
+
+    @Test
+    void aRegistrationWhoseScopeWasCancelledStopsBeingPolled() throws Exception {
+        try (EventLoop el = EventLoop.create()) {
+            TulipLoop loop = (TulipLoop) el;
+            java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+            Scope child = el.rootScope().newChild("transport");
+            List<Integer> events = new ArrayList<>();
+            IoRegistration[] reg = new IoRegistration[1];
+            child.run(() -> {
+                try {
+                    reg[0] = loop.register(pipe.source(), java.nio.channels.SelectionKey.OP_READ, events::add);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertSame(child, reg[0].scope());
+            child.cancel(); // nobody deregisters: the loop must stop the selector from reporting it
+            pipe.sink().write(java.nio.ByteBuffer.wrap(new byte[] {1}));
+            for (int i = 0; i < 3; i++) {
+                el.callSoon(() -> { });
+                el.runOnce();
+            }
+            assertEquals(List.of(), events);
+            assertTrue(!reg[0].isRegistered(), "the key was cancelled");
+            pipe.source().close();
+            pipe.sink().close();
+        }
+    }
 }
