@@ -113,7 +113,8 @@ public interface EventLoop extends AutoCloseable {
      *
      * @param callback what to run
      * @return a handle; its {@code cancel()} must be called on the loop thread
-     * @throws IllegalStateException if the loop is closed
+     * @throws NullPointerException  if callback is null
+     * @throws IllegalStateException if the loop is closed, or (on the loop thread) the current scope is cancelled
      */
     Handle callSoonThreadsafe(Runnable callback);
 
