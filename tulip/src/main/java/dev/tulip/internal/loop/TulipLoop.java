@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -56,7 +55,7 @@ public final class TulipLoop implements EventLoop {
     private final SchedulingPolicy policy;
     private final TimerHeap timers = new TimerHeap();
     /** Callbacks from other threads (MPSC: many producers, the loop consumes). */
-    private final ConcurrentLinkedQueue<Callback> inbox = new ConcurrentLinkedQueue<>();
+    private final Inbox inbox = new Inbox();
     /**
      * True from just before the loop blocks in the backend until it returns or someone wakes it. Producers wake the
      * backend only when they flip it from true to false, so a busy loop costs them no system call and a sleeping loop
@@ -326,7 +325,7 @@ public final class TulipLoop implements EventLoop {
         if (state == CLOSED) {
             throw new IllegalStateException("event loop is closed");
         }
-        CallbackHandle h = new CallbackHandle(s, callback);
+        Inbox.Node h = new Inbox.Node(s, callback);
         inbox.offer(h);
         wakeUp();
         return h;
