@@ -146,4 +146,20 @@ class TulipLoopTest {
             pipe.sink().close();
         }
     }
+
+    @Test
+    void aChannelHasOneOwner() throws Exception {
+        try (EventLoop el = EventLoop.create()) {
+            TulipLoop loop = (TulipLoop) el;
+            java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+            IoRegistration reg = loop.register(pipe.source(), java.nio.channels.SelectionKey.OP_READ, ops -> { });
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> el.addReader(pipe.source(), () -> { }));
+            assertTrue(e.getMessage().contains("already registered"), e.getMessage());
+            reg.deregister();
+            el.addReader(pipe.source(), () -> { }).cancel(); // free again (after the selector flushed the old key)
+            pipe.source().close();
+            pipe.sink().close();
+        }
+    }
 }
