@@ -11,7 +11,7 @@ import java.lang.invoke.VarHandle;
  *
  * <p>{@link #offer} any thread; {@link #poll}, {@link #clear} loop thread only; {@link #isEmpty} any thread.
  */
-final class Inbox {
+final class Inbox extends InboxPad {
     /** A handle that can sit in the inbox. */
     static final class Node extends CallbackHandle {
         /** Set once by the producer that enqueued the next node; read by the consumer. */
@@ -34,8 +34,6 @@ final class Inbox {
         }
     }
 
-    /** The last node consumed (or the initial stub): the consumer's position. Loop thread only. */
-    private Node head = new Node(null, null);
     /** The last node offered. Producers exchange it. */
     @SuppressWarnings("unused") // through TAIL
     private volatile Node tail = head;
@@ -46,7 +44,7 @@ final class Inbox {
         // Between the exchange and this store the queue is briefly "broken": poll() sees no next node yet and
         // reports empty, while isEmpty() (which reads the tail) does not. The loop then polls again without blocking
         // (TulipLoop.poll re-checks isEmpty before it sleeps), so the node is picked up on the next pass.
-        prev.next = n;
+        NEXT.setRelease(prev, n); // release is enough: the exchange above is the sequentially consistent step
     }
 
     /** Removes the oldest linked node, or returns null. Loop thread only. */
@@ -73,4 +71,18 @@ final class Inbox {
             // drop
         }
     }
+}
+
+/** The consumer's side of the {@link Inbox}, first in the object layout (superclass fields come first). */
+abstract class InboxHead {
+    /** The last node consumed (or the initial stub): the consumer's position. Loop thread only. */
+    Inbox.Node head = new Inbox.Node(null, null);
+}
+
+/**
+ * Keeps the inbox's tail, which every producer exchanges, off the cache line of its head, which the loop writes on
+ * every poll: sharing one line made each cross-thread call pay a cache miss.
+ */
+abstract class InboxPad extends InboxHead {
+    long p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15, p16;
 }

@@ -136,7 +136,8 @@ public final class TulipLoop implements EventLoop {
     /** Polls the backend ({@code -1}: no timer, wait for I/O or a wake-up), then moves the inbox to the ready queue. */
     private void poll(long timeoutNanos) throws IOException {
         boolean jump = timeoutNanos > 0 && clock.isVirtual(); // virtual time never sleeps: it jumps to the timer
-        if (timeoutNanos != 0 && !jump) {
+        boolean announced = timeoutNanos != 0 && !jump;
+        if (announced) {
             // Race: announce the sleep, then look at the inbox and the stop flag once more. A producer that offered
             // before the announcement is seen by this re-check; one that offers after it sees sleeping == true and
             // wakes the backend. Both sides write one volatile and then read the other's, so one must see the other.
@@ -146,7 +147,9 @@ public final class TulipLoop implements EventLoop {
             }
         }
         backend.poll(jump ? 0 : timeoutNanos);
-        sleeping.lazySet(false); // a producer still seeing true only causes one spurious wake-up
+        if (announced) { // written only around a blocking poll: producers read this line on every call
+            sleeping.lazySet(false); // a producer still seeing true only causes one spurious wake-up
+        }
         drainInbox();
         if (jump && readyCount() == 0) {
             ((VirtualClock) clock).advance(timeoutNanos);
