@@ -113,7 +113,8 @@ public interface EventLoop extends AutoCloseable {
      *
      * @param callback what to run
      * @return a handle; its {@code cancel()} must be called on the loop thread
-     * @throws IllegalStateException if the loop is closed
+     * @throws NullPointerException  if callback is null
+     * @throws IllegalStateException if the loop is closed, or (on the loop thread) the current scope is cancelled
      */
     Handle callSoonThreadsafe(Runnable callback);
 
@@ -147,9 +148,14 @@ public interface EventLoop extends AutoCloseable {
     <T> T runUntilComplete(Future<T> future);
 
     /**
-     * Runs one pass of the loop: drop cancelled timers, poll I/O (blocking only if nothing is ready and a timer or
-     * I/O is awaited), move due timers to the ready queue, run the ready callbacks. The only place callbacks run.
-     * Mostly for tests and for embedding the loop in another one.
+     * Runs one pass of the loop: drop cancelled timers, poll I/O, move due timers to the ready queue, run the
+     * callbacks that were ready. The only place callbacks run. Mostly for tests and for embedding the loop in another
+     * one.
+     *
+     * <p>The poll does not block when a callback is ready; otherwise it waits for I/O, the next timer, or a wake-up
+     * from another thread ({@link #callSoonThreadsafe}, {@link #stop()}). With nothing ready, no timer and no I/O
+     * that will come, it waits forever, as asyncio's does: schedule something first. (A virtual-time loop jumps to
+     * the next timer instead of waiting for it.)
      *
      * @throws IllegalStateException if the loop is closed or another loop runs on this thread
      */
@@ -157,7 +163,7 @@ public interface EventLoop extends AutoCloseable {
 
     /**
      * Asks the running loop to stop after the current pass; if it is not running, the next {@link #runForever()}
-     * runs one pass and returns. Any thread.
+     * runs one pass and returns. Any thread: from another thread it wakes the loop if it is waiting.
      */
     void stop();
 

@@ -72,8 +72,11 @@ public interface Scope {
     EventLoop loop();
 
     /**
-     * Cancels this scope and its descendants: their pending handles and timers never run, their registrations are
-     * removed, and the actions given to {@link #onCancel} run (transports close, tasks are cancelled). Idempotent.
+     * Cancels this scope and its descendants: their pending handles, timers and done callbacks never run, their
+     * reader/writer registrations are removed at once, and the actions given to {@link #onCancel} run (transports
+     * close, tasks are cancelled), with the loop's system scope current. Idempotent.
+     *
+     * @throws UnsupportedOperationException for a loop's root scope, which only {@link EventLoop#close()} cancels
      */
     void cancel();
 

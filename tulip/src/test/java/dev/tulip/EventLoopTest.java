@@ -270,6 +270,7 @@ class EventLoopTest {
                 assertEquals(perThread, next[t], "callbacks of producer " + t);
             }
             long wakeups = ((TulipLoop) loop).wakeupCount();
+            System.out.println("callSoonThreadsafe: " + threads * perThread + " calls, " + wakeups + " wake-ups");
             assertTrue(wakeups < threads * perThread / 10,
                     "wake-ups must be coalesced: " + wakeups + " for " + threads * perThread + " calls");
         }

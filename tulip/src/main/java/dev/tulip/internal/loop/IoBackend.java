@@ -26,7 +26,8 @@ public interface IoBackend extends AutoCloseable {
      * @param handler called (through the ready queue) with the ready set
      * @param scope   the scope the readiness callbacks run in
      * @return the registration, which the caller uses to change interest and to deregister
-     * @throws IOException if the channel cannot be registered (closed, for instance)
+     * @throws IOException           if the channel cannot be registered (closed, for instance)
+     * @throws IllegalStateException if the channel is already registered with this backend
      */
     IoRegistration register(SelectableChannel channel, int ops, IoHandler handler, ScopeImpl scope) throws IOException;
 

@@ -39,6 +39,13 @@ final class SelectorBackend implements IoBackend {
     @Override
     public IoRegistration register(SelectableChannel channel, int ops, IoHandler handler, ScopeImpl scope)
             throws IOException {
+        SelectionKey existing = channel.keyFor(selector);
+        if (existing != null && existing.isValid()) {
+            // Two owners of one channel would share its key and silently steal each other's events (asyncio refuses
+            // add_reader on a transport's socket for the same reason).
+            throw new IllegalStateException("channel is already registered with this event loop (by a transport or "
+                    + "addReader/addWriter): " + channel);
+        }
         Reg reg = new Reg(handler, scope);
         if (channel.isBlocking()) {
             channel.configureBlocking(false);

@@ -8,7 +8,9 @@ import java.util.Arrays;
  * <p>Cancelled timers stay in the heap until they reach the top or until a compaction: {@link #compactIfMostlyCancelled}
  * rebuilds the heap without them once more than half of it is cancelled (and at least {@value #MIN_COMPACT}), so
  * scheduling and cancelling any number of timers keeps the heap within twice the live timers. Compaction is O(n)
- * and happens at most once per n/2 cancellations: amortized O(1) per cancel.
+ * and happens at most once per n/2 cancellations: amortized O(1) per cancel. Timers cancelled through their scope
+ * are not counted one by one; a scope cancellation requests a purge, done once the heap has changed by half its
+ * size since the last compaction (again amortized O(1) per timer).
  *
  * <p>Loop thread only.
  */

@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -56,7 +55,7 @@ public final class TulipLoop implements EventLoop {
     private final SchedulingPolicy policy;
     private final TimerHeap timers = new TimerHeap();
     /** Callbacks from other threads (MPSC: many producers, the loop consumes). */
-    private final ConcurrentLinkedQueue<Callback> inbox = new ConcurrentLinkedQueue<>();
+    private final Inbox inbox = new Inbox();
     /**
      * True from just before the loop blocks in the backend until it returns or someone wakes it. Producers wake the
      * backend only when they flip it from true to false, so a busy loop costs them no system call and a sleeping loop
@@ -141,7 +140,8 @@ public final class TulipLoop implements EventLoop {
     /** Polls the backend ({@code -1}: no timer, wait for I/O or a wake-up), then moves the inbox to the ready queue. */
     private void poll(long timeoutNanos) throws IOException {
         boolean jump = timeoutNanos > 0 && clock.isVirtual(); // virtual time never sleeps: it jumps to the timer
-        if (timeoutNanos != 0 && !jump) {
+        boolean announced = timeoutNanos != 0 && !jump;
+        if (announced) {
             // Race: announce the sleep, then look at the inbox and the stop flag once more. A producer that offered
             // before the announcement is seen by this re-check; one that offers after it sees sleeping == true and
             // wakes the backend. Both sides write one volatile and then read the other's, so one must see the other.
@@ -151,7 +151,9 @@ public final class TulipLoop implements EventLoop {
             }
         }
         backend.poll(jump ? 0 : timeoutNanos);
-        sleeping.lazySet(false); // a producer still seeing true only causes one spurious wake-up
+        if (announced) { // written only around a blocking poll: producers read this line on every call
+            sleeping.lazySet(false); // a producer still seeing true only causes one spurious wake-up
+        }
         if (Thread.interrupted()) {
             // An interrupt of the loop thread (a test timeout, a shutdown) stops the loop, and the flag is restored
             // when the loop returns. Left set, it would make every select return at once (a spin) and close any
@@ -337,7 +339,7 @@ public final class TulipLoop implements EventLoop {
         if (state == CLOSED) {
             throw new IllegalStateException("event loop is closed");
         }
-        CallbackHandle h = new CallbackHandle(s, callback);
+        Inbox.Node h = new Inbox.Node(s, callback);
         inbox.offer(h);
         wakeUp();
         return h;

@@ -41,23 +41,34 @@ class TulipLoopTest {
             el.runUntilComplete(done);
             assertEquals(0, loop.wakeupCount(), "the loop was running callbacks: nobody needed to wake it");
             assertTrue(ran.get() > 0);
-            // A sleeping loop gets exactly one wake-up for a burst.
+            // A sleeping loop gets one wake-up for a burst. To make the count deterministic, the burst's first callback
+            // holds the loop (awake) until the producer has sent everything.
+            long before = loop.wakeupCount();
             Future<Void> burst = el.createFuture();
+            java.util.concurrent.CountDownLatch sent = new java.util.concurrent.CountDownLatch(1);
             Thread t = new Thread(() -> {
                 try {
-                    Thread.sleep(50);
+                    Thread.sleep(50); // the loop is asleep in poll by now (no timers, no I/O)
                 } catch (InterruptedException e) {
                     return;
                 }
+                el.callSoonThreadsafe(() -> {
+                    try {
+                        sent.await();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
                 for (int i = 0; i < 1000; i++) {
                     el.callSoonThreadsafe(ran::incrementAndGet);
                 }
                 el.callSoonThreadsafe(() -> burst.setResult(null));
+                sent.countDown();
             });
             t.start();
             el.runUntilComplete(burst);
             t.join();
-            assertTrue(loop.wakeupCount() >= 1 && loop.wakeupCount() <= 3, "wake-ups " + loop.wakeupCount());
+            assertTrue(loop.wakeupCount() - before <= 1, "wake-ups " + (loop.wakeupCount() - before));
             assertEquals(11_000, ran.get());
         }
     }
@@ -115,6 +126,51 @@ class TulipLoopTest {
             throw new AssertionError("registering on a closed loop must fail");
         } catch (IllegalStateException expected) {
             assertTrue(expected.getMessage().contains("closed"));
+        }
+    }
+
+    @Test
+    void aRegistrationWhoseScopeWasCancelledStopsBeingPolled() throws Exception {
+        try (EventLoop el = EventLoop.create()) {
+            TulipLoop loop = (TulipLoop) el;
+            java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+            Scope child = el.rootScope().newChild("transport");
+            List<Integer> events = new ArrayList<>();
+            IoRegistration[] reg = new IoRegistration[1];
+            child.run(() -> {
+                try {
+                    reg[0] = loop.register(pipe.source(), java.nio.channels.SelectionKey.OP_READ, events::add);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertSame(child, reg[0].scope());
+            child.cancel(); // nobody deregisters: the loop must stop the selector from reporting it
+            pipe.sink().write(java.nio.ByteBuffer.wrap(new byte[] {1}));
+            for (int i = 0; i < 3; i++) {
+                el.callSoon(() -> { });
+                el.runOnce();
+            }
+            assertEquals(List.of(), events);
+            assertTrue(!reg[0].isRegistered(), "the key was cancelled");
+            pipe.source().close();
+            pipe.sink().close();
+        }
+    }
+
+    @Test
+    void aChannelHasOneOwner() throws Exception {
+        try (EventLoop el = EventLoop.create()) {
+            TulipLoop loop = (TulipLoop) el;
+            java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+            IoRegistration reg = loop.register(pipe.source(), java.nio.channels.SelectionKey.OP_READ, ops -> { });
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> el.addReader(pipe.source(), () -> { }));
+            assertTrue(e.getMessage().contains("already registered"), e.getMessage());
+            reg.deregister();
+            el.addReader(pipe.source(), () -> { }).cancel(); // free again (after the selector flushed the old key)
+            pipe.source().close();
+            pipe.sink().close();
         }
     }
 }
