@@ -43,6 +43,20 @@ class SubprocessTest {
         loop.close();
     }
 
+    /** After every child of this class: no child process left (none a zombie) and no pipe thread left running. */
+    @org.junit.jupiter.api.AfterAll
+    static void noZombieNoLeakedThread() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while ((ProcessHandle.current().children().findAny().isPresent()
+                || dev.tulip.internal.proc.ThreadPipeReader.liveThreads() > 0
+                || dev.tulip.internal.proc.ThreadPipeWriter.liveThreads() > 0) && System.nanoTime() < deadline) {
+            Thread.sleep(10); // threads end asynchronously after their pipe closed; bounded wait, no timing assertion
+        }
+        assertEquals(List.of(), ProcessHandle.current().children().map(ProcessHandle::pid).toList(), "children left");
+        assertEquals(0, dev.tulip.internal.proc.ThreadPipeReader.liveThreads(), "pipe reader threads left");
+        assertEquals(0, dev.tulip.internal.proc.ThreadPipeWriter.liveThreads(), "pipe writer threads left");
+    }
+
     /** Records everything a child does, in order. */
     static class Recorder implements SubprocessProtocol {
         final List<String> events = new ArrayList<>();

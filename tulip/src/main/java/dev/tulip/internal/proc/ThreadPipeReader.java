@@ -36,6 +36,9 @@ public final class ThreadPipeReader implements ReadTransport {
 
     private static final int CHUNK = 64 * 1024;
 
+    /** Pump/drain threads alive now, in all loops (for leak checks). */
+    private static final java.util.concurrent.atomic.AtomicInteger LIVE = new java.util.concurrent.atomic.AtomicInteger();
+
     private final TulipLoop loop;
     private final InputStream in;
     private final Sink sink;
@@ -70,7 +73,21 @@ public final class ThreadPipeReader implements ReadTransport {
         permit.release();
     }
 
+    /** How many of these threads are alive now (a leak check for tests). */
+    public static int liveThreads() {
+        return LIVE.get();
+    }
+
     private void pumpLoop() {
+        LIVE.incrementAndGet();
+        try {
+            pumpLoopBody();
+        } finally {
+            LIVE.decrementAndGet();
+        }
+    }
+
+    private void pumpLoopBody() {
         try {
             while (true) {
                 permit.acquire();

@@ -36,6 +36,9 @@ public final class ThreadPipeWriter implements WriteTransport {
 
     private static final Object EOF = new Object();
 
+    /** Pump/drain threads alive now, in all loops (for leak checks). */
+    private static final java.util.concurrent.atomic.AtomicInteger LIVE = new java.util.concurrent.atomic.AtomicInteger();
+
     private final TulipLoop loop;
     private final OutputStream out;
     private final Sink sink;
@@ -70,7 +73,21 @@ public final class ThreadPipeWriter implements WriteTransport {
         drain = Thread.ofVirtual().name(name).start(this::drainLoop);
     }
 
+    /** How many of these threads are alive now (a leak check for tests). */
+    public static int liveThreads() {
+        return LIVE.get();
+    }
+
     private void drainLoop() {
+        LIVE.incrementAndGet();
+        try {
+            drainLoopBody();
+        } finally {
+            LIVE.decrementAndGet();
+        }
+    }
+
+    private void drainLoopBody() {
         Throwable failure = null;
         try {
             while (true) {
