@@ -330,6 +330,82 @@ public interface EventLoop extends AutoCloseable {
     // region tasks (issue 3): tasks and coroutines are added here
     // ---------------------------------------------------------------------------------------------------------
 
+    /**
+     * Wraps {@code body} in a {@link Task} that starts in a later pass of this loop (asyncio's {@code create_task}).
+     * Created inside a running task, the new task is that task's child (see {@link Task}). Loop thread only.
+     *
+     * @param body the coroutine
+     * @param <T>  the result type
+     * @return the new task
+     * @throws IllegalStateException if the loop is closed or the current scope is cancelled
+     */
+    default <T> Task<T> createTask(Coroutine<T> body) {
+        return Task.create(this, Task.Options.DEFAULT, body);
+    }
+
+    /**
+     * Like {@link #createTask(Coroutine)}, with a name for the task.
+     *
+     * @param name the task's name
+     * @param body the coroutine
+     * @param <T>  the result type
+     * @return the new task
+     * @throws IllegalStateException if the loop is closed or the current scope is cancelled
+     */
+    default <T> Task<T> createTask(String name, Coroutine<T> body) {
+        return Task.create(this, Task.Options.named(name), body);
+    }
+
+    /**
+     * Like {@link #createTask(Coroutine)}, with options (name, eager start, detached from the current task).
+     *
+     * @param options how to start the task
+     * @param body    the coroutine
+     * @param <T>     the result type
+     * @return the new task
+     * @throws IllegalStateException if the loop is closed or the current scope is cancelled
+     */
+    default <T> Task<T> createTask(Task.Options options, Coroutine<T> body) {
+        return Task.create(this, options, body);
+    }
+
+    /**
+     * The tasks of this loop that are not done yet, in creation order (asyncio's {@code all_tasks()}). Loop thread
+     * only. {@link Tulip#dumpTasks} shows where each is suspended.
+     *
+     * @return a snapshot of the pending tasks
+     */
+    default java.util.List<Task<?>> allTasks() {
+        return dev.tulip.internal.task.Tasks.allTasks(this);
+    }
+
+    /**
+     * Runs a blocking {@code job} on another thread and returns a future of this loop for its result (asyncio's
+     * {@code run_in_executor}): the default executor starts one virtual thread per job. The result is delivered on
+     * the loop thread. Cancelling the future (or the task awaiting it) interrupts the job's thread.
+     * Loop thread only.
+     *
+     * @param job the blocking work
+     * @param <T> the result type
+     * @return a future completed with the job's result or failure
+     */
+    default <T> Future<T> runInExecutor(java.util.concurrent.Callable<T> job) {
+        return dev.tulip.internal.task.Tasks.runInExecutor(this, null, job);
+    }
+
+    /**
+     * Like {@link #runInExecutor(java.util.concurrent.Callable)} on {@code executor}; cancelling interrupts the job
+     * if the executor ran it on a thread that honours interrupts.
+     *
+     * @param executor where the job runs (null for a virtual thread per job)
+     * @param job      the blocking work
+     * @param <T>      the result type
+     * @return a future completed with the job's result or failure
+     */
+    default <T> Future<T> runInExecutor(java.util.concurrent.Executor executor, java.util.concurrent.Callable<T> job) {
+        return dev.tulip.internal.task.Tasks.runInExecutor(this, executor, job);
+    }
+
 
     // endregion tasks
 
