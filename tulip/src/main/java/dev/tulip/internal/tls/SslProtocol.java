@@ -726,7 +726,11 @@ public final class SslProtocol implements BufferedProtocol {
         transport.resumeReading();
         // Records and plaintext that arrived before the pause are delivered in a later callback, as a plain
         // transport does (never inside resumeReading itself).
-        loop.callSoon(this::afterResume);
+        try {
+            loop.callSoon(this::afterResume);
+        } catch (IllegalStateException scopeCancelled) {
+            loop.callSoonSystem(this::afterResume); // the connection is being torn down; afterResume sees it
+        }
     }
 
     private void afterResume() {
