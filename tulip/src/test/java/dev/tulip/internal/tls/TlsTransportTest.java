@@ -262,6 +262,35 @@ class TlsTransportTest {
     }
 
     @Test
+    void tlsOverAUnixSocketByStartTls() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("tulip-tls-unix");
+        java.nio.file.Path path = dir.resolve("s.sock");
+        List<Recorder> serverApps = new ArrayList<>();
+        Server s = run(loop, loop.createUnixServer(() -> new Protocol() {
+            @Override
+            public void connectionMade(Transport t) {
+                Recorder app = new Recorder(loop);
+                app.onData = b -> app.transport.write(b);
+                serverApps.add(app);
+                loop.startTls(t, app, server().build());
+            }
+        }, path));
+        Recorder plain = new Recorder(loop);
+        run(loop, loop.createUnixConnection(() -> plain, path));
+        Recorder secure = new Recorder(loop);
+        Transport t = run(loop, loop.startTls(plain.transport, secure, client().serverHostname("localhost").build()));
+        t.write(ascii("over a UNIX socket"));
+        runUntil(loop, () -> secure.text().equals("over a UNIX socket"), Duration.ofSeconds(10));
+        assertNull(t.info().peerAddress() instanceof java.net.InetSocketAddress ? "inet" : null);
+        t.close();
+        run(loop, secure.lost);
+        assertNull(secure.lostCause);
+        s.close();
+        java.nio.file.Files.deleteIfExists(path);
+        java.nio.file.Files.deleteIfExists(dir);
+    }
+
+    @Test
     void tlsOverTlsThroughATlsTerminatingProxy() {
         // backend: TLS echo. proxy: terminates the client's outer TLS and relays the plaintext (which is the inner
         // TLS session) to the backend over TCP. client: outer TLS to the proxy, then startTls inside it.
