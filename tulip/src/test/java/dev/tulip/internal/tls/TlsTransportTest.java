@@ -262,6 +262,44 @@ class TlsTransportTest {
     }
 
     @Test
+    void pauseReadingOnTheServerPausesTheClientsWritesOverTcp() {
+        List<Recorder> apps = new ArrayList<>();
+        Server s = tlsServer(server().build(), () -> {
+            Recorder r = new Recorder(loop);
+            apps.add(r);
+            return r;
+        });
+        Recorder c = new Recorder(loop);
+        run(loop, loop.createConnection(() -> c, "localhost", port(s), ConnectOptions.defaults(), client().build()));
+        runUntil(loop, () -> apps.size() == 1 && apps.get(0).transport != null, Duration.ofSeconds(10));
+        Recorder srv = apps.get(0);
+        srv.transport.pauseReading();
+        long sent = 0;
+        ByteBuffer block = ByteBuffer.allocate(64 * 1024);
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!c.writingPaused && System.nanoTime() < deadline) {
+            c.transport.write(block.clear());
+            sent += 64 * 1024;
+            loop.callLater(Duration.ofMillis(1), () -> { });
+            loop.runOnce();
+        }
+        assertTrue(c.writingPaused, "kernel buffers filled, then the TLS write buffer: the client is paused");
+        long before = srv.received.size();
+        for (int i = 0; i < 20; i++) {
+            loop.callLater(Duration.ofMillis(1), () -> { });
+            loop.runOnce();
+        }
+        assertEquals(before, srv.received.size(), "a paused TLS transport delivers nothing");
+        srv.transport.resumeReading();
+        long total = sent;
+        runUntil(loop, () -> srv.received.size() == total, Duration.ofSeconds(30));
+        runUntil(loop, () -> !c.writingPaused, Duration.ofSeconds(10));
+        c.transport.close();
+        run(loop, c.lost);
+        s.close();
+    }
+
+    @Test
     void tlsOverAUnixSocketByStartTls() throws Exception {
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("tulip-tls-unix");
         java.nio.file.Path path = dir.resolve("s.sock");
