@@ -300,6 +300,40 @@ class TlsTransportTest {
     }
 
     @Test
+    void dataSentWhileTheServersHandshakeIsSlowArrivesAfterConnectionMade() {
+        // The server's delegated tasks take 100 ms each (a slow handshake); a TLS 1.3 client is done first and
+        // writes at once. The server must hold those records and deliver them after its connectionMade.
+        java.util.concurrent.ExecutorService slow = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Executor delayed = r -> slow.execute(() -> {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                r.run();
+            });
+            List<Recorder> apps = new ArrayList<>();
+            Server s = tlsServer(server().delegatedTaskExecutor(delayed).build(), () -> {
+                Recorder r = new Recorder(loop);
+                apps.add(r);
+                return r;
+            });
+            Recorder c = new Recorder(loop);
+            c.made.addDoneCallback(f -> c.transport.write(ByteBuffer.allocate(300_000)));
+            run(loop, loop.createConnection(() -> c, "localhost", port(s), ConnectOptions.defaults(),
+                    client().build()));
+            runUntil(loop, () -> apps.size() == 1 && apps.get(0).received.size() == 300_000, Duration.ofSeconds(20));
+            assertEquals(List.of("made", "data"), apps.get(0).events);
+            c.transport.close();
+            run(loop, c.lost);
+            s.close();
+        } finally {
+            slow.shutdownNow();
+        }
+    }
+
+    @Test
     void tlsOverAUnixSocketByStartTls() throws Exception {
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("tulip-tls-unix");
         java.nio.file.Path path = dir.resolve("s.sock");
