@@ -262,6 +262,107 @@ class TlsTransportTest {
     }
 
     @Test
+    void pauseReadingOnTheServerPausesTheClientsWritesOverTcp() {
+        List<Recorder> apps = new ArrayList<>();
+        Server s = tlsServer(server().build(), () -> {
+            Recorder r = new Recorder(loop);
+            apps.add(r);
+            return r;
+        });
+        Recorder c = new Recorder(loop);
+        run(loop, loop.createConnection(() -> c, "localhost", port(s), ConnectOptions.defaults(), client().build()));
+        runUntil(loop, () -> apps.size() == 1 && apps.get(0).transport != null, Duration.ofSeconds(10));
+        Recorder srv = apps.get(0);
+        srv.transport.pauseReading();
+        long sent = 0;
+        ByteBuffer block = ByteBuffer.allocate(64 * 1024);
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!c.writingPaused && System.nanoTime() < deadline) {
+            c.transport.write(block.clear());
+            sent += 64 * 1024;
+            loop.callLater(Duration.ofMillis(1), () -> { });
+            loop.runOnce();
+        }
+        assertTrue(c.writingPaused, "kernel buffers filled, then the TLS write buffer: the client is paused");
+        long before = srv.received.size();
+        for (int i = 0; i < 20; i++) {
+            loop.callLater(Duration.ofMillis(1), () -> { });
+            loop.runOnce();
+        }
+        assertEquals(before, srv.received.size(), "a paused TLS transport delivers nothing");
+        srv.transport.resumeReading();
+        long total = sent;
+        runUntil(loop, () -> srv.received.size() == total, Duration.ofSeconds(30));
+        runUntil(loop, () -> !c.writingPaused, Duration.ofSeconds(10));
+        c.transport.close();
+        run(loop, c.lost);
+        s.close();
+    }
+
+    @Test
+    void dataSentWhileTheServersHandshakeIsSlowArrivesAfterConnectionMade() {
+        // The server's delegated tasks take 100 ms each (a slow handshake); a TLS 1.3 client is done first and
+        // writes at once. The server must hold those records and deliver them after its connectionMade.
+        java.util.concurrent.ExecutorService slow = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Executor delayed = r -> slow.execute(() -> {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                r.run();
+            });
+            List<Recorder> apps = new ArrayList<>();
+            Server s = tlsServer(server().delegatedTaskExecutor(delayed).build(), () -> {
+                Recorder r = new Recorder(loop);
+                apps.add(r);
+                return r;
+            });
+            Recorder c = new Recorder(loop);
+            c.made.addDoneCallback(f -> c.transport.write(ByteBuffer.allocate(300_000)));
+            run(loop, loop.createConnection(() -> c, "localhost", port(s), ConnectOptions.defaults(),
+                    client().build()));
+            runUntil(loop, () -> apps.size() == 1 && apps.get(0).received.size() == 300_000, Duration.ofSeconds(20));
+            assertEquals(List.of("made", "data"), apps.get(0).events);
+            c.transport.close();
+            run(loop, c.lost);
+            s.close();
+        } finally {
+            slow.shutdownNow();
+        }
+    }
+
+    @Test
+    void tlsOverAUnixSocketByStartTls() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("tulip-tls-unix");
+        java.nio.file.Path path = dir.resolve("s.sock");
+        List<Recorder> serverApps = new ArrayList<>();
+        Server s = run(loop, loop.createUnixServer(() -> new Protocol() {
+            @Override
+            public void connectionMade(Transport t) {
+                Recorder app = new Recorder(loop);
+                app.onData = b -> app.transport.write(b);
+                serverApps.add(app);
+                loop.startTls(t, app, server().build());
+            }
+        }, path));
+        Recorder plain = new Recorder(loop);
+        run(loop, loop.createUnixConnection(() -> plain, path));
+        Recorder secure = new Recorder(loop);
+        Transport t = run(loop, loop.startTls(plain.transport, secure, client().serverHostname("localhost").build()));
+        t.write(ascii("over a UNIX socket"));
+        runUntil(loop, () -> secure.text().equals("over a UNIX socket"), Duration.ofSeconds(10));
+        assertNull(t.info().peerAddress() instanceof java.net.InetSocketAddress ? "inet" : null);
+        t.close();
+        run(loop, secure.lost);
+        assertNull(secure.lostCause);
+        s.close();
+        java.nio.file.Files.deleteIfExists(path);
+        java.nio.file.Files.deleteIfExists(dir);
+    }
+
+    @Test
     void tlsOverTlsThroughATlsTerminatingProxy() {
         // backend: TLS echo. proxy: terminates the client's outer TLS and relays the plaintext (which is the inner
         // TLS session) to the backend over TCP. client: outer TLS to the proxy, then startTls inside it.
@@ -328,6 +429,52 @@ class TlsTransportTest {
         assertFalse(big.done.isDone());
         proxy.close();
         backend.close();
+    }
+
+    /**
+     * Measures (prints, asserts nothing about speed) how much of a handshake's CPU time on the loop thread is spent in
+     * the engine's delegated tasks, using thread CPU time so a loaded machine does not skew it. Both ends run here.
+     */
+    @Test
+    void delegatedTaskShareOfHandshakeCpu() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(java.nio.file.Path.of(
+                "/proc/thread-self/schedstat")), "needs /proc/thread-self/schedstat for thread CPU time");
+        long[] inTasks = new long[1];
+        java.util.concurrent.Executor measuring = r -> {
+            long t0 = threadCpuNanos();
+            r.run();
+            inTasks[0] += threadCpuNanos() - t0;
+        };
+        Server s = tlsServer(server().delegatedTaskExecutor(measuring).build(), TlsTesting.Echo::new);
+        TlsOptions copts = client().delegatedTaskExecutor(measuring).build();
+        for (int round = 0; round < 2; round++) { // round 0 warms up
+            inTasks[0] = 0;
+            int n = round == 0 ? 100 : 50;
+            long t0 = threadCpuNanos();
+            for (int i = 0; i < n; i++) {
+                Recorder r = new Recorder(loop);
+                run(loop, loop.createConnection(() -> r, "localhost", port(s), ConnectOptions.defaults(), copts));
+                r.transport.abort();
+                run(loop, r.lost);
+            }
+            long total = threadCpuNanos() - t0;
+            if (round == 1) {
+                System.out.printf("TLS handshake (client+server, EC P-256, TLS 1.3): %.2f ms CPU per handshake on the"
+                        + " loop thread, of which delegated tasks %.2f ms (%.0f%%)%n", total / 1e6 / n,
+                        inTasks[0] / 1e6 / n, 100.0 * inTasks[0] / total);
+            }
+        }
+        s.close();
+    }
+
+    /** CPU time of the current thread (java.management is not readable from the module under test). */
+    private static long threadCpuNanos() {
+        try {
+            String st = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/schedstat"));
+            return Long.parseLong(st.substring(0, st.indexOf(' ')));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
