@@ -25,7 +25,9 @@ import java.util.Objects;
  *
  * <p>Without a handler it just completes {@link #connection()}. With a {@link ConnectionHandler}, it runs the handler
  * as a task of its own when the connection is made, closes the writer when the handler returns, and aborts the
- * connection (after reporting the failure to the loop's exception handler) when it throws.
+ * connection when it throws or is cancelled. A handler failure is reported to the loop's exception handler, except
+ * when the handler merely rethrew the connection's own failure (a reset by the peer, thrown by a read or
+ * {@code drain()}): that is logged at DEBUG on logger {@code dev.tulip.stream}.
  *
  * <p>EOF from the peer keeps the connection half-open when the transport supports it, so the writer can still
  * answer; the reader sees EOF.
@@ -200,8 +202,13 @@ public final class StreamProtocol implements Protocol {
             transport.close(); // the handler is done with the connection; buffered output is still sent
             return;
         }
-        loop.callExceptionHandler(new ExceptionContext("stream connection handler failed; aborting the connection",
-                failure, null, t, transport, this));
+        if (lostCause != null && (failure == lostCause || failure.getCause() == lostCause)) {
+            // The handler only passed on the connection's own failure (a peer reset): the peer's doing, not a bug.
+            LOG.log(System.Logger.Level.DEBUG, () -> "stream connection lost: " + transport, failure);
+        } else {
+            loop.callExceptionHandler(new ExceptionContext("stream connection handler failed; aborting the "
+                    + "connection", failure, null, t, transport, this));
+        }
         transport.abort();
     }
 }
