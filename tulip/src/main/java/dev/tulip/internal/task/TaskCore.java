@@ -4,6 +4,7 @@ import dev.tulip.Coroutine;
 import dev.tulip.Future;
 import dev.tulip.Handle;
 import dev.tulip.Task;
+import dev.tulip.TaskGroupException;
 import dev.tulip.TimeoutException;
 import dev.tulip.internal.loop.ScopeImpl;
 import dev.tulip.internal.loop.TaskContext;
@@ -296,6 +297,16 @@ public final class TaskCore<T> implements TaskContext {
         } catch (CancellationException e) {
             outcome = e;
             outcomeKind = CANCELLED;
+            if (cancelRequests == 0) {
+                // A task group cancelled the body because a child failed, took its request back, and its failures
+                // rode out suppressed on the body's CancellationException (try-with-resources): the task failed.
+                for (Throwable s : e.getSuppressed()) {
+                    if (s instanceof TaskGroupException g) {
+                        outcome = g;
+                        outcomeKind = FAILED;
+                    }
+                }
+            }
         } catch (Throwable t) {
             outcome = t;
             outcomeKind = FAILED;

@@ -14,6 +14,8 @@ final class VirtualThreadStrand extends Strand {
     private static final int CALLER = 0;
     private static final int BODY = 1;
     private static final int DONE = 2;
+    /** Spin iterations of a platform thread waiting for the body before it parks (tulip.task.spins). */
+    private static final int SPINS = Integer.getInteger("tulip.task.spins", 0);
 
     private final Thread thread;
     /** Who holds control: CALLER, BODY, or DONE once the body finished. */
@@ -46,6 +48,14 @@ final class VirtualThreadStrand extends Strand {
             thread.start();
         } else {
             LockSupport.unpark(thread);
+        }
+        if (!me.isVirtual()) {
+            // A platform loop thread that parks costs an OS sleep and wake-up per await; most task steps are short,
+            // so wait for the body briefly before parking. A virtual loop thread parks at once: that frees its
+            // carrier to run the body.
+            for (int i = 0; i < SPINS && turn == BODY; i++) {
+                Thread.onSpinWait();
+            }
         }
         while (turn == BODY) {
             LockSupport.park(this);
