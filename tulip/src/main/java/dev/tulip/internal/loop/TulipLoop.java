@@ -482,6 +482,19 @@ public final class TulipLoop implements EventLoop {
         return b;
     }
 
+    /** Per-loop state of library components (issue 4: the sock* operations' registrations). Loop thread only. */
+    private final HashMap<Class<?>, Object> locals = new HashMap<>();
+
+    /** The per-loop instance of {@code key}, created with {@code init} on first use. Loop thread only. */
+    public <T> T local(Class<T> key, java.util.function.Function<TulipLoop, T> init) {
+        Object v = locals.get(key);
+        if (v == null) {
+            v = init.apply(this);
+            locals.put(key, v);
+        }
+        return key.cast(v);
+    }
+
     /** The backend's name ("nio", ...). */
     public String backendName() {
         return backend.name();

@@ -44,7 +44,7 @@ import java.util.function.Consumer;
 public final class SelectorSocketTransport implements Transport, IoHandler {
     static final System.Logger LOG = System.getLogger("dev.tulip.transport");
     /** Size of the loop's shared read buffer; chosen by benchmark (see the issue 4 report), settable for experiments. */
-    static final int READ_BUFFER_SIZE = Integer.getInteger("tulip.readBufferSize", 64 * 1024);
+    static final int READ_BUFFER_SIZE = Integer.getInteger("tulip.readBufferSize", 256 * 1024);
     /** Smallest chunk allocated for a write remainder, so that later small writes can be appended to it. */
     private static final int MIN_CHUNK = 4096;
     /** At most this many buffers per gathering write (below every platform's IOV_MAX). */
