@@ -334,6 +334,8 @@ public final class StreamReader {
 
     void setTransport(ReadTransport transport) {
         this.transport = transport;
+        paused = false; // a new transport (startTls) starts reading; pause it again if the buffer is full
+        updateFlow();
     }
 
     void feedData(ByteBuffer data) {
