@@ -277,6 +277,19 @@ class StreamReaderTest {
     }
 
     @Test
+    void aSeparatorSearchSurvivesAnotherTaskConsumingMeanwhile() {
+        Task<byte[]> line = loop.createTask(() -> reader.readLine());
+        List<String> other = new ArrayList<>();
+        later(1, () -> {
+            transport.receive("xyz");
+            loop.createTask(() -> other.add(s(reader.read(2)))); // data is buffered: reads without waiting
+        });
+        later(2, () -> transport.receive("\n"));
+        assertEquals("z\n", s(loop.runUntilComplete(line)));
+        assertEquals(List.of("xy"), other);
+    }
+
+    @Test
     void waitingOutsideATaskIsAnError() {
         dev.tulip.Future<Throwable> failure = loop.createFuture();
         loop.callSoon(() -> failure.setResult(assertThrows(IllegalStateException.class, () -> reader.read(1))));
