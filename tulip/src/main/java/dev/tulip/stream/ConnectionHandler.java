@@ -5,8 +5,9 @@ package dev.tulip.stream;
  * reader and writer (the {@code client_connected_cb} of asyncio's {@code start_server}).
  *
  * <p>It runs as a task of its own on the loop, so it may await (read, drain, sleep). When it returns, the writer is
- * closed (buffered data is still sent). When it throws, the failure goes to the loop's exception handler and the
- * connection is aborted; the server and the other connections go on.
+ * closed (buffered data is still sent). When it throws, the connection is aborted and the failure goes to the loop's
+ * exception handler (unless it is the connection's own failure, such as a reset by the peer rethrown by a read: that
+ * is only logged at DEBUG); the server and the other connections go on.
  */
 @FunctionalInterface
 public interface ConnectionHandler {

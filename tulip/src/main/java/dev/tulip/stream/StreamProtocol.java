@@ -25,7 +25,9 @@ import java.util.Objects;
  *
  * <p>Without a handler it just completes {@link #connection()}. With a {@link ConnectionHandler}, it runs the handler
  * as a task of its own when the connection is made, closes the writer when the handler returns, and aborts the
- * connection (after reporting the failure to the loop's exception handler) when it throws.
+ * connection when it throws or is cancelled. A handler failure is reported to the loop's exception handler, except
+ * when the handler merely rethrew the connection's own failure (a reset by the peer, thrown by a read or
+ * {@code drain()}): that is logged at DEBUG on logger {@code dev.tulip.stream}.
  *
  * <p>EOF from the peer keeps the connection half-open when the transport supports it, so the writer can still
  * answer; the reader sees EOF.
@@ -92,7 +94,16 @@ public final class StreamProtocol implements Protocol {
 
     @Override
     public void connectionMade(Transport transport) {
-        this.transport = Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(transport, "transport");
+        if (writer != null) {
+            // StreamWriter.startTls: the same streams continue over the new TLS transport.
+            this.transport = transport;
+            reader.setTransport(transport);
+            writer.setTransport(transport);
+            writingPaused = false;
+            return;
+        }
+        this.transport = transport;
         reader.setTransport(transport);
         writer = new StreamWriter(transport, this, reader);
         StreamConnection c = new StreamConnection(reader, writer);
@@ -200,8 +211,13 @@ public final class StreamProtocol implements Protocol {
             transport.close(); // the handler is done with the connection; buffered output is still sent
             return;
         }
-        loop.callExceptionHandler(new ExceptionContext("stream connection handler failed; aborting the connection",
-                failure, null, t, transport, this));
+        if (lostCause != null && (failure == lostCause || failure.getCause() == lostCause)) {
+            // The handler only passed on the connection's own failure (a peer reset): the peer's doing, not a bug.
+            LOG.log(System.Logger.Level.DEBUG, () -> "stream connection lost: " + transport, failure);
+        } else {
+            loop.callExceptionHandler(new ExceptionContext("stream connection handler failed; aborting the "
+                    + "connection", failure, null, t, transport, this));
+        }
         transport.abort();
     }
 }

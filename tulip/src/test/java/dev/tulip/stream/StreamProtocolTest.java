@@ -92,6 +92,19 @@ class StreamProtocolTest {
     }
 
     @Test
+    void handlerRethrowingAPeerResetIsNotReportedAsABug() {
+        StreamProtocol p = new StreamProtocol(loop, (r, w) -> {
+            r.readLine(); // throws the connection's failure
+        });
+        FakeTransport t = FakeTransport.connect(loop, p);
+        loop.callLater(Duration.ofMillis(1), () -> t.lose(new IOException("Connection reset")));
+        Future<Void> done = loop.createFuture();
+        loop.callLater(Duration.ofMillis(10), () -> done.setResult(null));
+        loop.runUntilComplete(done);
+        assertEquals(List.of(), errors);
+    }
+
+    @Test
     void handlerCancelledWhenTheConnectionScopeIsCancelled() {
         dev.tulip.Scope scope;
         FakeTransport t;
