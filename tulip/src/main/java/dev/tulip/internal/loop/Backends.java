@@ -14,7 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>epoll needs native access ({@code --enable-native-access=dev.tulip}, or {@code =ALL-UNNAMED} when Tulip is on
  * the class path) and the JDK's channel internals for the fds ({@code --add-exports java.base/sun.nio.ch=dev.tulip},
  * or {@code =ALL-UNNAMED}). Each distinct choice is logged once per process on the "dev.tulip" logger, with the
- * reason.
+ * reason: at INFO when epoll runs or a backend was requested, at DEBUG when "auto" falls back to nio (the
+ * default for a JVM started without the flags, which should not print a line on stderr for every program).
  */
 final class Backends {
     private static final System.Logger LOG = System.getLogger("dev.tulip");
@@ -26,7 +27,7 @@ final class Backends {
     static IoBackend open(TulipLoop loop, String name) {
         return switch (name) {
             case "nio" -> {
-                log("nio", "requested (tulip.backend=nio or EventLoop.Builder.backend)");
+                log(Level.INFO, "nio", "requested (tulip.backend=nio or EventLoop.Builder.backend)");
                 yield new SelectorBackend(loop);
             }
             case "epoll" -> {
@@ -35,7 +36,7 @@ final class Backends {
                     throw new IllegalStateException("the epoll backend was requested but cannot run: " + why);
                 }
                 IoBackend b = openEpoll(loop);
-                log("epoll", "requested (tulip.backend=epoll or EventLoop.Builder.backend)");
+                log(Level.INFO, "epoll", "requested (tulip.backend=epoll or EventLoop.Builder.backend)");
                 yield b;
             }
             case "auto" -> {
@@ -43,13 +44,13 @@ final class Backends {
                 if (why == null) {
                     try {
                         IoBackend b = openEpoll(loop);
-                        log("epoll", "native access enabled and sun.nio.ch exported");
+                        log(Level.INFO, "epoll", "native access enabled and sun.nio.ch exported");
                         yield b;
                     } catch (RuntimeException | Error e) {
                         why = "epoll failed to start: " + e;
                     }
                 }
-                log("nio", why);
+                log(Level.DEBUG, "nio", why); // the default: no line on stderr for every program
                 yield new SelectorBackend(loop);
             }
             default -> throw new IllegalArgumentException("unknown I/O backend '" + name
@@ -87,10 +88,10 @@ final class Backends {
         return null;
     }
 
-    private static void log(String backend, String why) {
+    private static void log(Level level, String backend, String why) {
         String line = "I/O backend: " + backend + " (" + why + ")";
         if (LOGGED.add(line)) {
-            LOG.log(Level.INFO, line);
+            LOG.log(level, line);
         }
     }
 }
