@@ -188,6 +188,9 @@ final class EpollBackend implements IoBackend {
     @Override
     public IoRegistration register(SelectableChannel channel, int ops, IoHandler handler, ScopeImpl scope)
             throws IOException {
+        if (closed) {
+            throw new java.nio.channels.ClosedSelectorException();
+        }
         if (channel.isBlocking()) {
             channel.configureBlocking(false);
         }
@@ -241,6 +244,9 @@ final class EpollBackend implements IoBackend {
 
     @Override
     public int poll(long timeoutNanos) throws IOException {
+        if (closed) {
+            throw new java.nio.channels.ClosedSelectorException();
+        }
         int millis;
         if (timeoutNanos == 0) {
             millis = 0;
@@ -356,6 +362,9 @@ final class EpollBackend implements IoBackend {
 
     /** epoll_ctl; returns 0 or the errno. */
     private int ctl(int op, int fd, int bits, long data) {
+        if (closed) {
+            return EBADF; // never touch epfd's number after close: it may belong to someone else by now
+        }
         MemorySegment e = ctlEvent;
         e.set(ValueLayout.JAVA_INT_UNALIGNED, 0, bits);
         e.set(ValueLayout.JAVA_LONG_UNALIGNED, DATA_OFFSET, data);

@@ -363,12 +363,21 @@ abstract class IoBackendContractTest {
     }
 
     @Test
-    void wakeupAndCloseAfterCloseAreHarmless() {
+    void wakeupAndCloseAfterCloseAreHarmless() throws Exception {
         IoBackend b = Backends.open(loop, backend());
-        b.wakeup();
-        b.close();
-        b.wakeup();
-        b.close();
+        Pipe p = pipe();
+        try (var src = p.source(); var sink = p.sink()) {
+            IoRegistration reg = b.register(src, SelectionKey.OP_READ, new Recorder(), loop.currentScopeImpl());
+            b.wakeup();
+            b.close();
+            b.wakeup();
+            b.close();
+            reg.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE); // harmless after close
+            reg.deregister();
+            assertFalse(reg.isRegistered());
+            org.junit.jupiter.api.Assertions.assertThrows(java.nio.channels.ClosedSelectorException.class,
+                    () -> b.register(src, SelectionKey.OP_READ, new Recorder(), loop.currentScopeImpl()));
+        }
     }
 
     @Test
