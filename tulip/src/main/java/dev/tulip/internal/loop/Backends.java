@@ -27,7 +27,7 @@ final class Backends {
     static IoBackend open(TulipLoop loop, String name) {
         return switch (name) {
             case "nio" -> {
-                log(Level.INFO, "nio", "requested (tulip.backend=nio or EventLoop.Builder.backend)");
+                log(Level.INFO, "nio", "requested by tulip.backend=nio or EventLoop.Builder.backend");
                 yield new SelectorBackend(loop);
             }
             case "epoll" -> {
@@ -36,7 +36,7 @@ final class Backends {
                     throw new IllegalStateException("the epoll backend was requested but cannot run: " + why);
                 }
                 IoBackend b = openEpoll(loop);
-                log(Level.INFO, "epoll", "requested (tulip.backend=epoll or EventLoop.Builder.backend)");
+                log(Level.INFO, "epoll", "requested by tulip.backend=epoll or EventLoop.Builder.backend");
                 yield b;
             }
             case "auto" -> {
