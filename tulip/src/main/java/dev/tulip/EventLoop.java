@@ -978,8 +978,13 @@ public interface EventLoop extends AutoCloseable {
         }
 
         /**
-         * The I/O backend: "auto" (default), "nio" (the {@code java.nio.channels.Selector} backend) or another
-         * backend's name. Also settable with {@code -Dtulip.backend=...}.
+         * The I/O backend: "auto" (default), "nio" (the {@code java.nio.channels.Selector} backend) or "epoll"
+         * (Linux x86-64/aarch64, through the FFM API; needs {@code --enable-native-access=dev.tulip} and
+         * {@code --add-exports java.base/sun.nio.ch=dev.tulip}, or {@code ALL-UNNAMED} for both on the class path).
+         * "auto" picks epoll when the JVM allows it, else nio, and logs the choice and the reason once on the
+         * "dev.tulip" logger. Also settable with {@code -Dtulip.backend=...}. {@link #build()} throws
+         * {@link IllegalStateException} (with the reason) if "epoll" is asked for where it cannot run, and
+         * {@link IllegalArgumentException} for an unknown name.
          *
          * @param name the backend name
          * @return this builder
