@@ -14,7 +14,7 @@
 #   --no-build     do not run Maven / gcc first
 #
 # Protocol (../shared/bench/README.md): a fresh server process per cell and round, pinned to core 0 (taskset -c 0),
-# the load pinned to core 1; the same discarded warm-up for every server; interleaved rounds; ratios to Netty epoll
+# the load pinned to core 1; the same discarded warm-up for every server; interleaved rounds (order rotated); ratios to Netty epoll
 # of the same round; server CPU time per request from /proc/PID/stat (utime+stime over the measured window).
 # Everything binds and targets 127.0.0.1 only. Output: results/<timestamp>/ at the repository root (git-ignored):
 # table.md, chart.svg, raw.csv and one log per server and load run.
@@ -76,7 +76,7 @@ TULIP_JVM=("$JAVA" --add-exports java.base/jdk.internal.vm=ALL-UNNAMED --enable-
 PEERS=() SKIPPED=()
 have_class() { [ -n "$EX_CP" ] && [ -f "$root/tulip-examples/target/classes/${1//.//}.class" ]; }
 add() { PEERS+=("$1|$2|$3"); }
-skip() { SKIPPED+=("$1: $2"); }
+skip() { local s; for s in "${SKIPPED[@]+"${SKIPPED[@]}"}"; do [ "$s" = "$1: $2" ] && return 0; done; SKIPPED+=("$1: $2"); }
 
 # Tulip servers, whichever exist in tulip-examples.
 if have_class dev.tulip.examples.EchoServer; then
@@ -180,10 +180,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; echo "bench.sh: interrupted; partial results in $OUT" >&2; exit 130' INT TERM
 
-free_port() { # a port nothing listens on right now
-  local p
+free_port() { # a port nothing listens on right now, below the ephemeral range (clients' local ports live there)
+  local p lo
+  lo="$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
   for _ in $(seq 1 50); do
-    p=$(( 20000 + RANDOM % 30000 ))
+    p=$(( 10000 + RANDOM % (lo - 10000) ))
     if ! (exec 3<>"/dev/tcp/$HOST/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
   echo "bench.sh: no free port found" >&2; return 1
@@ -238,13 +239,18 @@ load() { # cell port seconds logfile -> runs the load on core 1; prints "reqs_pe
 run_cell() { # cell round peer-line
   local cell="$1" round="$2" name kind cmd port log c0 c1 res rps reqs p50 p99 err cpu
   name="$(echo "$3" | cut -d'|' -f1)"; kind="$(echo "$3" | cut -d'|' -f2)"; cmd="$(echo "$3" | cut -d'|' -f3-)"
-  port="$(free_port)"
-  cmd="${cmd//@PORT@/$port}"
   log="$OUT/logs/$cell.r$round.$name"
-  # shellcheck disable=SC2086  # the command line is split on purpose
-  taskset -c 0 $cmd > "$log.server.log" 2>&1 &
-  SERVER_PID=$!
-  if ! wait_listening "$port" "$SERVER_PID"; then
+  local attempt started=0 template="$cmd"
+  for attempt in 1 2 3; do # a port can be taken between the check and the bind: try another one
+    port="$(free_port)"
+    cmd="${template//@PORT@/$port}"
+    # shellcheck disable=SC2086  # the command line is split on purpose
+    taskset -c 0 $cmd > "$log.server.log" 2>&1 &
+    SERVER_PID=$!
+    if wait_listening "$port" "$SERVER_PID"; then started=1; break; fi
+    cleanup
+  done
+  if [ "$started" = 0 ]; then
     echo "bench.sh: $name did not start for $cell (see $log.server.log)" >&2
     cleanup
     echo "$cell,$round,$name,0,0,0,0,1" >> "$RAW"
@@ -279,8 +285,10 @@ for cell in ${CELLS//,/ }; do
   mapfile -t cell_peers < <(peers_of "$kind")
   [ ${#cell_peers[@]} -gt 0 ] || continue
   echo "bench.sh: cell $cell (${#cell_peers[@]} servers x $ROUNDS rounds)" >&2
+  n=${#cell_peers[@]}
   for round in $(seq 1 "$ROUNDS"); do
-    for p in "${cell_peers[@]}"; do run_cell "$cell" "$round" "$p"; done
+    # Rotate the order each round (A B C, B C A, ...) so no server always runs first or last.
+    for i in $(seq 0 $(( n - 1 ))); do run_cell "$cell" "$round" "${cell_peers[$(( (i + round - 1) % n ))]}"; done
   done
 done
 echo "bench.sh: measured in $(( $(date +%s) - start )) s" >&2
