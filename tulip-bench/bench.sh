@@ -294,5 +294,6 @@ done
 echo "bench.sh: measured in $(( $(date +%s) - start )) s" >&2
 
 "$PY" "$here/report.py" "$OUT" >&2 || python3 "$here/report.py" "$OUT" >&2
-echo "bench.sh: results in $OUT (table.md, chart.svg, raw.csv, logs/)" >&2
+if command -v rsvg-convert >/dev/null 2>&1; then rsvg-convert -o "$OUT/chart.png" "$OUT/chart.svg" || true; fi
+echo "bench.sh: results in $OUT (table.md, chart.svg, chart.png if rsvg-convert is installed, raw.csv, logs/)" >&2
 cat "$OUT/table.md"
