@@ -163,7 +163,9 @@ echo "cell,round,peer,reqs_per_s,cpu_us_per_req,p50_us,p99_us,errors" > "$RAW"
   for s in "${SKIPPED[@]+"${SKIPPED[@]}"}"; do echo "skipped: $s"; done
 } > "$OUT/meta.txt"
 TICK="$(getconf CLK_TCK)"
-SERVER_PID=""
+GUARD_SECONDS=$(( WARMUP + SECONDS_MEASURED + 120 ))
+SERVER_PID=""   # the server process itself (its CPU is measured)
+GUARD_PID=""    # the timeout(1) that kills it if this script dies without cleaning up
 
 cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -173,9 +175,12 @@ cleanup() {
       sleep 0.1
     done
     kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
   fi
-  SERVER_PID=""
+  if [ -n "$GUARD_PID" ]; then
+    kill -TERM "$GUARD_PID" 2>/dev/null || true
+    wait "$GUARD_PID" 2>/dev/null || true
+  fi
+  SERVER_PID="" GUARD_PID=""
 }
 trap cleanup EXIT
 trap 'cleanup; echo "bench.sh: interrupted; partial results in $OUT" >&2; exit 130' INT TERM
@@ -244,10 +249,17 @@ run_cell() { # cell round peer-line
   for attempt in 1 2 3; do # a port can be taken between the check and the bind: try another one
     port="$(free_port)"
     cmd="${template//@PORT@/$port}"
+    # The server runs under timeout(1), so it ends by itself even if this script is killed outright.
     # shellcheck disable=SC2086  # the command line is split on purpose
-    taskset -c 0 $cmd > "$log.server.log" 2>&1 &
-    SERVER_PID=$!
-    if wait_listening "$port" "$SERVER_PID"; then started=1; break; fi
+    taskset -c 0 timeout -s KILL "$GUARD_SECONDS" $cmd > "$log.server.log" 2>&1 &
+    GUARD_PID=$!
+    SERVER_PID=""
+    for _ in $(seq 1 50); do
+      SERVER_PID="$(pgrep -P "$GUARD_PID" | head -1 || true)"
+      [ -n "$SERVER_PID" ] && break
+      sleep 0.05
+    done
+    if [ -n "$SERVER_PID" ] && wait_listening "$port" "$SERVER_PID"; then started=1; break; fi
     cleanup
   done
   if [ "$started" = 0 ]; then
