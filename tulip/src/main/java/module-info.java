@@ -9,6 +9,6 @@ module dev.tulip {
     requires jdk.unsupported; // sun.misc.Signal for signal handlers
     exports dev.tulip;
     exports dev.tulip.transport;
-    // exports dev.tulip.stream;  (enabled by the streams work, issue 6)
+    exports dev.tulip.stream;
     // exports dev.tulip.sync;    (enabled by the sync work, issue 3)
 }

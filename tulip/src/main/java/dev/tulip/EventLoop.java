@@ -330,6 +330,82 @@ public interface EventLoop extends AutoCloseable {
     // region tasks (issue 3): tasks and coroutines are added here
     // ---------------------------------------------------------------------------------------------------------
 
+    /**
+     * Wraps {@code body} in a {@link Task} that starts in a later pass of this loop (asyncio's {@code create_task}).
+     * Created inside a running task, the new task is that task's child (see {@link Task}). Loop thread only.
+     *
+     * @param body the coroutine
+     * @param <T>  the result type
+     * @return the new task
+     * @throws IllegalStateException if the loop is closed or the current scope is cancelled
+     */
+    default <T> Task<T> createTask(Coroutine<T> body) {
+        return Task.create(this, Task.Options.DEFAULT, body);
+    }
+
+    /**
+     * Like {@link #createTask(Coroutine)}, with a name for the task.
+     *
+     * @param name the task's name
+     * @param body the coroutine
+     * @param <T>  the result type
+     * @return the new task
+     * @throws IllegalStateException if the loop is closed or the current scope is cancelled
+     */
+    default <T> Task<T> createTask(String name, Coroutine<T> body) {
+        return Task.create(this, Task.Options.named(name), body);
+    }
+
+    /**
+     * Like {@link #createTask(Coroutine)}, with options (name, eager start, detached from the current task).
+     *
+     * @param options how to start the task
+     * @param body    the coroutine
+     * @param <T>     the result type
+     * @return the new task
+     * @throws IllegalStateException if the loop is closed or the current scope is cancelled
+     */
+    default <T> Task<T> createTask(Task.Options options, Coroutine<T> body) {
+        return Task.create(this, options, body);
+    }
+
+    /**
+     * The tasks of this loop that are not done yet, in creation order (asyncio's {@code all_tasks()}). Loop thread
+     * only. {@link Tulip#dumpTasks} shows where each is suspended.
+     *
+     * @return a snapshot of the pending tasks
+     */
+    default java.util.List<Task<?>> allTasks() {
+        return dev.tulip.internal.task.Tasks.allTasks(this);
+    }
+
+    /**
+     * Runs a blocking {@code job} on another thread and returns a future of this loop for its result (asyncio's
+     * {@code run_in_executor}): the default executor starts one virtual thread per job. The result is delivered on
+     * the loop thread. Cancelling the future (or the task awaiting it) interrupts the job's thread.
+     * Loop thread only.
+     *
+     * @param job the blocking work
+     * @param <T> the result type
+     * @return a future completed with the job's result or failure
+     */
+    default <T> Future<T> runInExecutor(java.util.concurrent.Callable<T> job) {
+        return dev.tulip.internal.task.Tasks.runInExecutor(this, null, job);
+    }
+
+    /**
+     * Like {@link #runInExecutor(java.util.concurrent.Callable)} on {@code executor}; cancelling interrupts the job
+     * if the executor ran it on a thread that honours interrupts.
+     *
+     * @param executor where the job runs (null for a virtual thread per job)
+     * @param job      the blocking work
+     * @param <T>      the result type
+     * @return a future completed with the job's result or failure
+     */
+    default <T> Future<T> runInExecutor(java.util.concurrent.Executor executor, java.util.concurrent.Callable<T> job) {
+        return dev.tulip.internal.task.Tasks.runInExecutor(this, executor, job);
+    }
+
 
     // endregion tasks
 
@@ -596,6 +672,71 @@ public interface EventLoop extends AutoCloseable {
     // ---------------------------------------------------------------------------------------------------------
     // region tls (issue 7)
     // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Opens a TLS connection over TCP: connects as {@code createConnection} does, then runs the TLS handshake; the
+     * protocol's {@code connectionMade} comes after the handshake with a TLS transport (plaintext in and out,
+     * {@code info()} carrying the {@code SSLSession} and the ALPN result, {@code canWriteEof()} false). The server
+     * host name for SNI and verification is {@code tls.serverHostname()} if set, else {@code host}. Loop thread
+     * only.
+     *
+     * @param factory makes the connection's protocol
+     * @param host    the host name or IP literal to connect to
+     * @param port    the port
+     * @param options connect options (timeout, Happy Eyeballs, TCP_NODELAY)
+     * @param tls     client TLS options ({@link dev.tulip.transport.TlsOptions#client()})
+     * @param <P>     the protocol type
+     * @return a future of the TLS transport and the protocol, done after {@code connectionMade} ran; it fails as
+     *         {@code createConnection} does, or with a {@link dev.tulip.transport.TlsException} saying why the
+     *         handshake failed (untrusted certificate, host name mismatch, not TLS, timeout, ...)
+     * @throws IllegalArgumentException if {@code tls} is in server mode or the port is out of range
+     */
+    default <P extends dev.tulip.transport.Protocol> Future<dev.tulip.transport.Connection<P>> createConnection(
+            java.util.function.Supplier<P> factory, String host, int port, dev.tulip.transport.ConnectOptions options,
+            dev.tulip.transport.TlsOptions tls) {
+        return dev.tulip.internal.tls.TlsSupport.createConnection(this, factory, host, port, options, tls);
+    }
+
+    /**
+     * Starts a TLS server over TCP: as {@code createServer}, and each accepted connection runs a server handshake
+     * before its protocol's {@code connectionMade} (a connection whose handshake fails never reaches the protocol;
+     * the failure is logged at DEBUG on logger "dev.tulip.tls"). Loop thread only.
+     *
+     * @param factory makes one protocol per accepted connection
+     * @param host    the address to bind; null or "" for all interfaces
+     * @param port    the port; 0 picks a free one
+     * @param options backlog, reuse flags, whether to start serving at once
+     * @param tls     server TLS options ({@link dev.tulip.transport.TlsOptions#server})
+     * @return a future of the server
+     * @throws IllegalArgumentException if {@code tls} is in client mode or the port is out of range
+     */
+    default Future<dev.tulip.transport.Server> createServer(
+            java.util.function.Supplier<? extends dev.tulip.transport.Protocol> factory, String host, int port,
+            dev.tulip.transport.ServerOptions options, dev.tulip.transport.TlsOptions tls) {
+        return dev.tulip.internal.tls.TlsSupport.createServer(this, factory, host, port, options, tls);
+    }
+
+    /**
+     * Upgrades a live connection to TLS (asyncio's {@code start_tls}, STARTTLS): from now on the transport's bytes
+     * go through a TLS layer, and {@code protocol} gets {@code connectionMade} with the new TLS transport after the
+     * handshake (the transport's previous protocol gets no more callbacks). Works over any transport this loop
+     * made, a TLS one included (TLS over TLS). Bytes the peer sent before the upgrade must have been consumed
+     * already. A client without {@code tls.serverHostname()} cannot verify host names and is refused unless the
+     * options say {@code insecureNoHostnameVerification()}. Loop thread only.
+     *
+     * @param transport the connection to upgrade
+     * @param protocol  the protocol for the TLS connection
+     * @param tls       client or server TLS options
+     * @return a future of the TLS transport, done after {@code protocol.connectionMade} ran; failed with a
+     *         {@link dev.tulip.transport.TlsException} if the handshake fails
+     * @throws IllegalArgumentException if the transport was not made by this library, or a verifying client has no
+     *                                  server host name
+     * @throws IllegalStateException    if the transport is closing
+     */
+    default Future<dev.tulip.transport.Transport> startTls(dev.tulip.transport.Transport transport,
+            dev.tulip.transport.Protocol protocol, dev.tulip.transport.TlsOptions tls) {
+        return dev.tulip.internal.tls.TlsSupport.startTls(this, transport, protocol, tls);
+    }
 
 
     // endregion tls

@@ -2,6 +2,7 @@ package dev.tulip.examples;
 
 import dev.tulip.EventLoop;
 import dev.tulip.Future;
+import dev.tulip.Tulip;
 import dev.tulip.transport.Protocol;
 import dev.tulip.transport.Server;
 import dev.tulip.transport.Transport;
@@ -24,8 +25,11 @@ import java.nio.file.Path;
  * <ul>
  *   <li>{@code --api protocol} (default): the transport/protocol API; {@code dataReceived} writes the loop's read
  *       buffer straight back (the write goes out at once; only what the kernel refuses is copied).</li>
- *   <li>{@code --api sock}: the low-level awaitable {@code sockAccept/sockRecvInto/sockSendAll} operations, chained
- *       with done callbacks (one 64 KiB buffer per connection).</li>
+ *   <li>{@code --api sock}: the low-level awaitable {@code sockAccept/sockRecvInto/sockSendAll} operations in tasks
+ *       ({@code Tulip.run}, one task per connection, plain sequential code with {@code await()}; one 64 KiB buffer
+ *       per connection). Run with {@code --add-exports java.base/jdk.internal.vm=ALL-UNNAMED} for the fast
+ *       Continuation engine ({@code ./tulipw run} does).</li>
+ *   <li>{@code --api sock-callbacks}: the same operations chained with done callbacks, no tasks.</li>
  * </ul>
  * Prints "listening on ADDRESS" when ready; runs until killed.
  */
@@ -65,6 +69,10 @@ public final class EchoServer {
                 }
             }
         }
+        if (api.equals("sock")) {
+            serveWithTasks(host, port);
+            return;
+        }
         try (EventLoop loop = EventLoop.create()) {
             switch (api) {
                 case "protocol" -> {
@@ -73,7 +81,7 @@ public final class EchoServer {
                     Server server = loop.runUntilComplete(f);
                     System.out.println("listening on " + server.addresses() + " (protocol API)");
                 }
-                case "sock" -> {
+                case "sock-callbacks" -> {
                     ServerSocketChannel ss = ServerSocketChannel.open();
                     ss.setOption(StandardSocketOptions.SO_REUSEADDR, true);
                     ss.bind(new InetSocketAddress(host, port), 100);
@@ -82,13 +90,42 @@ public final class EchoServer {
                     acceptLoop(loop, ss);
                 }
                 default -> {
-                    System.err.println("unknown --api " + api + " (protocol or sock)");
+                    System.err.println("unknown --api " + api + " (protocol, sock or sock-callbacks)");
                     System.exit(2);
                 }
             }
             System.out.flush();
             loop.runForever();
         }
+    }
+
+    /** The sock* echo as asyncio users write it: an accept loop and one task per connection. */
+    private static void serveWithTasks(String host, int port) {
+        Tulip.run(() -> {
+            EventLoop loop = EventLoop.current();
+            try (ServerSocketChannel ss = ServerSocketChannel.open()) {
+                ss.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                ss.bind(new InetSocketAddress(host, port), 100);
+                ss.configureBlocking(false);
+                System.out.println("listening on " + ss.getLocalAddress() + " (sock* API in tasks)");
+                System.out.flush();
+                while (true) {
+                    SocketChannel ch = loop.sockAccept(ss).await();
+                    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                    loop.createTask(() -> {
+                        ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024);
+                        try (ch) {
+                            while (loop.sockRecvInto(ch, buf.clear()).await() >= 0) {
+                                loop.sockSendAll(ch, buf.flip()).await();
+                            }
+                        } catch (IOException | java.util.concurrent.CompletionException e) {
+                            // the client went away: the connection is closed by try-with-resources
+                        }
+                        return null;
+                    });
+                }
+            }
+        });
     }
 
     private static void acceptLoop(EventLoop loop, ServerSocketChannel ss) {

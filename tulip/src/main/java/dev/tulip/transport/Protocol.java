@@ -11,7 +11,12 @@ import java.nio.ByteBuffer;
  *
  * <p>Buffer ownership: the buffer given to {@link #dataReceived} belongs to the transport and is valid only during
  * the call (it is the loop's reusable read buffer); its bytes are between position and limit. Consume them or copy
- * them before returning. {@link BufferedProtocol} avoids even that copy.
+ * them before returning; handing it to {@link WriteTransport#write(ByteBuffer)} is fine (an echo costs no copy: the
+ * write sends it at once or copies what the kernel did not take). {@link BufferedProtocol} avoids even the copy a
+ * protocol that keeps the bytes would make.
+ *
+ * <p>If the transport's scope is cancelled before {@code connectionMade} ran, the protocol gets neither
+ * {@code connectionMade} nor {@code connectionLost}.
  *
  * <p>A protocol method that throws is a bug in the protocol: the transport reports it to the loop's exception
  * handler and closes the connection ({@code connectionLost} gets the exception); other connections are unaffected.

@@ -14,23 +14,29 @@ import java.nio.ByteBuffer;
  * could not send at once), so the caller may reuse the buffer immediately. The buffer's position is advanced to its
  * limit.
  *
+ * <p>Closing: {@code close()} stops reading, sends what is buffered, then closes; {@code abort()} drops the buffer
+ * and closes at once. Either may be called any number of times; {@code connectionLost} comes exactly once.
+ *
  * <p>Loop thread only.
  */
 public interface WriteTransport extends BaseTransport {
 
     /**
-     * Sends the buffer's remaining bytes (in order after earlier writes).
+     * Sends the buffer's remaining bytes (in order after earlier writes). If nothing is queued the bytes go to the
+     * socket at once; only what the kernel did not take is copied into the transport's buffer. After the connection
+     * was lost through an error or the peer (the protocol learns of it in {@code connectionLost}) the bytes are
+     * dropped, as in asyncio.
      *
-     * @param data the bytes to send
-     * @throws IllegalStateException if the transport is closing or EOF was written
+     * @param data the bytes to send; its position is advanced to its limit
+     * @throws IllegalStateException if {@link #close()}, {@link #abort()} or {@link #writeEof()} was called
      */
     void write(ByteBuffer data);
 
     /**
-     * Sends several buffers, in order, as one gathering write when possible.
+     * Sends several buffers, in order, as one gathering write when possible (same rules as {@link #write(ByteBuffer)}).
      *
-     * @param data the buffers
-     * @throws IllegalStateException if the transport is closing or EOF was written
+     * @param data the buffers; each position is advanced to its limit
+     * @throws IllegalStateException if {@link #close()}, {@link #abort()} or {@link #writeEof()} was called
      */
     void write(ByteBuffer... data);
 
@@ -52,7 +58,8 @@ public interface WriteTransport extends BaseTransport {
     void abort();
 
     /**
-     * Sets the write buffer's water marks.
+     * Sets the write buffer's water marks (defaults 64 KiB and 16 KiB). {@code pauseWriting} comes as soon as the
+     * buffered size goes over {@code high}; {@code resumeWriting} when it drains to {@code low} or below.
      *
      * @param high pause writing above this many buffered bytes
      * @param low  resume at or below this many; at most {@code high}

@@ -72,6 +72,8 @@ public final class TulipLoop implements EventLoop {
     private volatile Thread owner;
     private ScopeImpl currentScope;
     private TaskContext currentTask;
+    /** The task engine's per-loop state (its registry of pending tasks), or null before the first task. */
+    private Object taskState;
     private long seq;
     private volatile boolean debug;
     private long slowCallbackNanos;
@@ -480,6 +482,19 @@ public final class TulipLoop implements EventLoop {
         return b;
     }
 
+    /** Per-loop state of library components (issue 4: the sock* operations' registrations). Loop thread only. */
+    private final HashMap<Class<?>, Object> locals = new HashMap<>();
+
+    /** The per-loop instance of {@code key}, created with {@code init} on first use. Loop thread only. */
+    public <T> T local(Class<T> key, java.util.function.Function<TulipLoop, T> init) {
+        Object v = locals.get(key);
+        if (v == null) {
+            v = init.apply(this);
+            locals.put(key, v);
+        }
+        return key.cast(v);
+    }
+
     /** The backend's name ("nio", ...). */
     public String backendName() {
         return backend.name();
@@ -685,6 +700,21 @@ public final class TulipLoop implements EventLoop {
      */
     public void setOwner(Thread thread) {
         owner = thread;
+    }
+
+    /** The thread holding the loop now (running it, or a task body it was handed to), or null. */
+    public Thread owner() {
+        return owner;
+    }
+
+    /** The task engine's per-loop state, or null (engine use). */
+    public Object taskState() {
+        return taskState;
+    }
+
+    /** Sets the task engine's per-loop state (engine use). */
+    public void setTaskState(Object state) {
+        taskState = state;
     }
 
     /** Binds this loop to the calling thread for {@link EventLoop#current()} (engine use); null unbinds. */

@@ -30,7 +30,7 @@ import java.util.List;
  */
 final class HappyEyeballs {
     private final TulipLoop loop;
-    private final List<InetSocketAddress> addrs;
+    private final List<SocketAddress> addrs;
     private final ConnectOptions options;
     private final Future<SocketChannel> result;
     private final ArrayList<Attempt> running = new ArrayList<>(2);
@@ -39,15 +39,17 @@ final class HappyEyeballs {
     private Handle staggerTimer;
     private boolean finished;
 
-    private HappyEyeballs(TulipLoop loop, List<InetSocketAddress> addrs, ConnectOptions options) {
+    @SuppressWarnings("unchecked")
+    private HappyEyeballs(TulipLoop loop, List<? extends SocketAddress> addrs, ConnectOptions options) {
         this.loop = loop;
-        this.addrs = Resolver.interleave(addrs);
+        this.addrs = addrs.stream().allMatch(a -> a instanceof InetSocketAddress)
+                ? List.copyOf(Resolver.interleave((List<InetSocketAddress>) addrs)) : List.copyOf(addrs);
         this.options = options;
         this.result = loop.createFuture();
     }
 
     /** Starts the race; the future completes with a connected non-blocking channel. */
-    static Future<SocketChannel> connect(TulipLoop loop, List<InetSocketAddress> addrs, ConnectOptions options) {
+    static Future<SocketChannel> connect(TulipLoop loop, List<? extends SocketAddress> addrs, ConnectOptions options) {
         HappyEyeballs he = new HappyEyeballs(loop, addrs, options);
         he.result.addDoneCallback(f -> he.finish()); // cancelled or timed out from outside: close the attempts
         he.startNext();
@@ -60,7 +62,7 @@ final class HappyEyeballs {
             staggerTimer = null;
         }
         while (!finished && !result.isDone() && next < addrs.size()) {
-            InetSocketAddress addr = addrs.get(next++);
+            SocketAddress addr = addrs.get(next++);
             Attempt a = new Attempt(addr);
             try {
                 if (a.open()) {
@@ -144,22 +146,27 @@ final class HappyEyeballs {
 
     /** One connect attempt to one address. */
     private final class Attempt {
-        final InetSocketAddress addr;
+        final SocketAddress addr;
         SocketChannel channel;
         IoRegistration reg;
 
-        Attempt(InetSocketAddress addr) {
+        Attempt(SocketAddress addr) {
             this.addr = addr;
         }
 
         /** Opens and starts connecting; true if connected at once. */
         boolean open() throws IOException {
-            channel = SocketChannel.open(addr.getAddress() instanceof Inet6Address
-                    ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
-            channel.configureBlocking(false);
-            channel.setOption(StandardSocketOptions.TCP_NODELAY, options.tcpNoDelay());
-            if (options.keepAlive()) {
-                channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            if (addr instanceof InetSocketAddress inet) {
+                channel = SocketChannel.open(inet.getAddress() instanceof Inet6Address
+                        ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+                channel.configureBlocking(false);
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, options.tcpNoDelay());
+                if (options.keepAlive()) {
+                    channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+                }
+            } else {
+                channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+                channel.configureBlocking(false);
             }
             if (options.localAddress() != null) {
                 channel.bind(options.localAddress());

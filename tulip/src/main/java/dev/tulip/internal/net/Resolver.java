@@ -196,7 +196,7 @@ public final class Resolver {
         return a.getAddress() instanceof Inet4Address;
     }
 
-    static String describe(List<InetSocketAddress> l) {
+    static String describe(List<?> l) {
         return Arrays.toString(l.toArray());
     }
 }

@@ -41,10 +41,10 @@ import java.util.function.Consumer;
  *
  * <p>Loop thread only.
  */
-public final class SelectorSocketTransport implements Transport, IoHandler {
+public final class SelectorSocketTransport implements Transport, IoHandler, dev.tulip.internal.tls.SwitchableTransport {
     static final System.Logger LOG = System.getLogger("dev.tulip.transport");
     /** Size of the loop's shared read buffer; chosen by benchmark (see the issue 4 report), settable for experiments. */
-    static final int READ_BUFFER_SIZE = Integer.getInteger("tulip.readBufferSize", 64 * 1024);
+    static final int READ_BUFFER_SIZE = Integer.getInteger("tulip.readBufferSize", 256 * 1024);
     /** Smallest chunk allocated for a write remainder, so that later small writes can be appended to it. */
     private static final int MIN_CHUNK = 4096;
     /** At most this many buffers per gathering write (below every platform's IOV_MAX). */
@@ -52,9 +52,10 @@ public final class SelectorSocketTransport implements Transport, IoHandler {
 
     private final TulipLoop loop;
     private final SocketChannel channel;
-    private final Protocol protocol;
+    /** Replaced only by {@link #setProtocol} (startTls). */
+    private Protocol protocol;
     /** Non-null when the protocol supplies its own read buffer. */
-    private final BufferedProtocol buffered;
+    private BufferedProtocol buffered;
     private final IoRegistration reg;
     private final ScopeImpl scope;
     private final Handle scopeAction;
@@ -593,6 +594,13 @@ public final class SelectorSocketTransport implements Transport, IoHandler {
     /** The protocol bound to this transport. */
     public Protocol protocol() {
         return protocol;
+    }
+
+    /** Sends later callbacks to {@code p} (startTls slips a TLS layer in); no connectionMade is called on it. */
+    @Override
+    public void setProtocol(Protocol p) {
+        this.protocol = Objects.requireNonNull(p, "protocol");
+        this.buffered = p instanceof BufferedProtocol bp ? bp : null;
     }
 
     @Override

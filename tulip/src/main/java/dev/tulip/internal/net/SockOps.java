@@ -2,28 +2,51 @@ package dev.tulip.internal.net;
 
 import dev.tulip.EventLoop;
 import dev.tulip.Future;
-import dev.tulip.Handle;
+import dev.tulip.internal.loop.IoHandler;
+import dev.tulip.internal.loop.IoRegistration;
+import dev.tulip.internal.loop.ScopeImpl;
 import dev.tulip.internal.loop.TulipLoop;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 
 /**
  * The low-level awaitable socket operations ({@code sockRecv}, {@code sockRecvInto}, {@code sockSendAll},
  * {@code sockConnect}, {@code sockAccept}), as asyncio's {@code loop.sock_*}: each first tries the operation at once
- * and only waits for readiness (through the loop's reader/writer callbacks) when the socket would block. Cancelling
- * the returned future stops waiting; bytes already sent by {@code sockSendAll} stay sent.
+ * and only waits for readiness when the socket would block.
  *
- * <p>Loop thread only. The channels must be in non-blocking mode.
+ * <p>Design note. asyncio adds and removes a reader/writer around every wait, which costs two {@code epoll_ctl}
+ * calls (and here a new selection key) per operation. Instead each channel used with these operations keeps one
+ * registration ({@link Channel}) for the life of the channel, with at most one pending read-side and one pending
+ * write-side operation; the interest set follows the pending operations (no system call when it does not change,
+ * the backend caches it). A cancelled operation is noticed lazily, at the next readiness event or the next
+ * operation, so cancelling costs no callback. Registrations of closed channels are swept when the table grows.
+ * Registrations run in the loop's system scope: the futures' own done callbacks run in their callers' scopes.
+ *
+ * <p>Loop thread only. The channels must be in non-blocking mode. A channel used here must not also be watched with
+ * {@code addReader}/{@code addWriter}; handing it to {@code createConnection} releases its registration.
  */
 public final class SockOps {
-    private SockOps() {
+    private final TulipLoop loop;
+    private final HashMap<SelectableChannel, Channel> channels = new HashMap<>();
+    private int sweepAt = 64;
+
+    private SockOps(TulipLoop loop) {
+        this.loop = loop;
+    }
+
+    private static SockOps of(TulipLoop loop) {
+        return loop.local(SockOps.class, SockOps::new);
     }
 
     private static TulipLoop check(EventLoop eventLoop, SelectableChannel ch) {
@@ -35,38 +58,168 @@ public final class SockOps {
         return loop;
     }
 
+    /** Drops the channel's registration (before a transport takes the channel over). */
+    static void release(TulipLoop loop, SelectableChannel ch) {
+        SockOps ops = loop.local(SockOps.class, SockOps::new);
+        Channel c = ops.channels.remove(ch);
+        if (c != null && c.reg != null) {
+            c.reg.deregister();
+        }
+    }
+
+    private Channel channel(SelectableChannel ch) throws IOException {
+        Channel c = channels.get(ch);
+        if (c != null && c.reg.isRegistered()) {
+            return c;
+        }
+        if (channels.size() >= sweepAt) {
+            for (Iterator<Channel> it = channels.values().iterator(); it.hasNext(); ) {
+                if (!it.next().ch.isOpen()) {
+                    it.remove();
+                }
+            }
+            sweepAt = Math.max(64, channels.size() * 2);
+        }
+        c = new Channel(ch);
+        ScopeImpl saved = loop.swapScope(loop.systemScope());
+        try {
+            c.reg = loop.register(ch, 0, c);
+        } finally {
+            loop.swapScope(saved);
+        }
+        channels.put(ch, c);
+        return c;
+    }
+
+    /** Waits for {@code op} on {@code ch}; fails the op's future if the channel cannot be watched. */
+    private void park(SelectableChannel ch, Op op, boolean read) {
+        Channel c;
+        try {
+            c = channel(ch);
+        } catch (IOException | RuntimeException e) {
+            op.future.setException(e);
+            return;
+        }
+        Op old = read ? c.reader : c.writer;
+        if (old != null && !old.future.isDone()) {
+            op.future.setException(new IllegalStateException("another sock* " + (read ? "receive/accept" : "send/connect")
+                    + " operation is pending on " + ch));
+            return;
+        }
+        if (read) {
+            c.reader = op;
+        } else {
+            c.writer = op;
+        }
+        c.updateInterest();
+    }
+
+    /** One channel's registration and its pending operations. */
+    private final class Channel implements IoHandler {
+        final SelectableChannel ch;
+        IoRegistration reg;
+        Op reader;
+        Op writer;
+
+        Channel(SelectableChannel ch) {
+            this.ch = ch;
+        }
+
+        void updateInterest() {
+            int ops = 0;
+            if (reader != null) {
+                ops |= ch.validOps() & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT);
+            }
+            if (writer != null) {
+                ops |= writer instanceof Connect ? SelectionKey.OP_CONNECT : SelectionKey.OP_WRITE;
+            }
+            reg.interestOps(ops);
+        }
+
+        @Override
+        public void ioReady(int readyOps) {
+            // Read interest is dropped lazily: a loop of receives (the common case) parks the next one before the
+            // next poll, so keeping OP_READ armed saves two epoll_ctl calls per receive; a readiness event that
+            // finds nothing pending disarms it. Write/connect interest is dropped at once, since a socket is
+            // writable almost always and would wake the loop on every poll.
+            boolean idle = false;
+            if ((readyOps & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0) {
+                Op r = reader;
+                if (r == null || r.future.isDone()) {
+                    reader = null;
+                    idle = true;
+                } else if (r.attempt() && reader == r) {
+                    reader = null;
+                }
+            }
+            if ((readyOps & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0) {
+                Op w = writer;
+                if (w == null || w.future.isDone() || w.attempt()) {
+                    if (writer == w) {
+                        writer = null;
+                    }
+                    idle = true;
+                }
+            }
+            if (idle && reg.isRegistered()) {
+                updateInterest();
+            }
+        }
+    }
+
+    /** A pending operation: {@link #attempt()} tries it and returns true once its future is done. */
+    private abstract static class Op {
+        final Future<?> future;
+
+        Op(Future<?> future) {
+            this.future = future;
+        }
+
+        abstract boolean attempt();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+
     public static Future<Integer> recvInto(EventLoop eventLoop, SocketChannel ch, ByteBuffer buf) {
         TulipLoop loop = check(eventLoop, ch);
         Objects.requireNonNull(buf, "buffer");
         if (buf.isReadOnly()) {
             throw new IllegalArgumentException("the buffer is read-only");
         }
-        Future<Integer> f = loop.createFuture();
-        if (tryRecv(ch, buf, f)) {
-            return f;
+        RecvInto op = new RecvInto(loop.createFuture(), ch, buf);
+        if (!op.attempt()) {
+            of(loop).park(ch, op, true);
         }
-        Handle h = loop.addReader(ch, () -> {
-            if (f.isDone() || tryRecv(ch, buf, f)) {
-                loop.removeReader(ch);
-            }
-        });
-        cancelOnDone(loop, f, h);
-        return f;
+        return op.f;
     }
 
-    private static boolean tryRecv(SocketChannel ch, ByteBuffer buf, Future<Integer> f) {
-        int n;
-        try {
-            n = ch.read(buf);
-        } catch (IOException e) {
-            f.setException(e);
+    private static final class RecvInto extends Op {
+        final Future<Integer> f;
+        final SocketChannel ch;
+        final ByteBuffer buf;
+
+        RecvInto(Future<Integer> f, SocketChannel ch, ByteBuffer buf) {
+            super(f);
+            this.f = f;
+            this.ch = ch;
+            this.buf = buf;
+        }
+
+        @Override
+        boolean attempt() {
+            int n;
+            try {
+                n = ch.read(buf);
+            } catch (IOException e) {
+                f.setException(e);
+                return true;
+            }
+            if (n == 0 && buf.hasRemaining()) {
+                return false;
+            }
+            f.setResult(n);
             return true;
         }
-        if (n == 0 && buf.hasRemaining()) {
-            return false;
-        }
-        f.setResult(n);
-        return true;
     }
 
     public static Future<ByteBuffer> recv(EventLoop eventLoop, SocketChannel ch, int maxBytes) {
@@ -74,66 +227,80 @@ public final class SockOps {
             throw new IllegalArgumentException("maxBytes must be at least 1: " + maxBytes);
         }
         TulipLoop loop = check(eventLoop, ch);
-        ByteBuffer buf = ByteBuffer.allocate(maxBytes);
-        Future<ByteBuffer> out = loop.createFuture();
-        Future<Integer> n = recvInto(eventLoop, ch, buf);
-        if (n.isDone()) {
-            complete(n, buf, out);
-            return out;
+        Recv op = new Recv(loop.createFuture(), ch, ByteBuffer.allocate(maxBytes));
+        if (!op.attempt()) {
+            of(loop).park(ch, op, true);
         }
-        Sockets.onDone(loop, n, d -> {
-            if (!out.isDone()) {
-                complete(d, buf, out);
-            }
-        });
-        Sockets.onDone(loop, out, o -> {
-            if (o.isCancelled()) {
-                n.cancel();
-            }
-        });
-        return out;
+        return op.f;
     }
 
-    private static void complete(Future<Integer> n, ByteBuffer buf, Future<ByteBuffer> out) {
-        if (n.isCancelled()) {
-            out.cancel();
-        } else if (n.exception() != null) {
-            out.setException(n.exception());
-        } else {
+    private static final class Recv extends Op {
+        final Future<ByteBuffer> f;
+        final SocketChannel ch;
+        final ByteBuffer buf;
+
+        Recv(Future<ByteBuffer> f, SocketChannel ch, ByteBuffer buf) {
+            super(f);
+            this.f = f;
+            this.ch = ch;
+            this.buf = buf;
+        }
+
+        @Override
+        boolean attempt() {
+            int n;
+            try {
+                n = ch.read(buf);
+            } catch (IOException e) {
+                f.setException(e);
+                return true;
+            }
+            if (n == 0) {
+                return false;
+            }
             buf.flip(); // EOF gives an empty buffer, as asyncio's b''
-            out.setResult(buf);
+            f.setResult(buf);
+            return true;
         }
     }
 
     public static Future<Void> sendAll(EventLoop eventLoop, SocketChannel ch, ByteBuffer data) {
         TulipLoop loop = check(eventLoop, ch);
         Objects.requireNonNull(data, "data");
-        Future<Void> f = loop.createFuture();
-        if (trySend(ch, data, f)) {
-            return f;
+        SendAll op = new SendAll(loop.createFuture(), ch, data);
+        if (!op.attempt()) {
+            of(loop).park(ch, op, false);
         }
-        Handle h = loop.addWriter(ch, () -> {
-            if (f.isDone() || trySend(ch, data, f)) {
-                loop.removeWriter(ch);
-            }
-        });
-        cancelOnDone(loop, f, h);
-        return f;
+        return op.f;
     }
 
-    private static boolean trySend(SocketChannel ch, ByteBuffer data, Future<Void> f) {
-        try {
-            while (data.hasRemaining()) {
-                if (ch.write(data) == 0) {
-                    return false;
+    private static final class SendAll extends Op {
+        final Future<Void> f;
+        final SocketChannel ch;
+        final ByteBuffer data;
+
+        SendAll(Future<Void> f, SocketChannel ch, ByteBuffer data) {
+            super(f);
+            this.f = f;
+            this.ch = ch;
+            this.data = data;
+        }
+
+        @Override
+        boolean attempt() {
+            try {
+                while (data.hasRemaining()) {
+                    if (ch.write(data) == 0) {
+                        return false;
+                    }
                 }
+            } catch (IOException e) {
+                f.setException(e);
+                return true;
             }
-        } catch (IOException e) {
-            f.setException(e);
+            f.setResult(null);
             return true;
         }
-        f.setResult(null);
-        return true;
     }
 
     public static Future<Void> connect(EventLoop eventLoop, SocketChannel ch, SocketAddress address) {
@@ -147,127 +314,95 @@ public final class SockOps {
                     return;
                 }
                 if (n.isCancelled() || n.exception() != null) {
-                    f.setException(n.isCancelled() ? new java.util.concurrent.CancellationException() : n.exception());
+                    f.setException(n.isCancelled() ? new CancellationException() : n.exception());
                     return;
                 }
-                Future<SocketChannel> inner = loop.createFuture();
-                connect(loop, ch, n.result().getFirst(), inner);
-                Sockets.onDone(loop, inner, i -> {
-                    if (!f.isDone()) {
-                        if (i.isCancelled()) {
-                            f.cancel();
-                        } else if (i.exception() != null) {
-                            f.setException(i.exception());
-                        } else {
-                            f.setResult(null);
-                        }
-                    }
-                });
+                startConnect(loop, ch, n.result().getFirst(), f);
             });
             return f;
         }
-        Future<SocketChannel> inner = loop.createFuture();
-        connect(loop, ch, address, inner);
-        if (inner.isDone()) {
-            if (inner.exception() != null) {
-                f.setException(inner.exception());
-            } else {
-                f.setResult(null);
-            }
-            return f;
-        }
-        Sockets.onDone(loop, inner, i -> {
-            if (!f.isDone()) {
-                if (i.isCancelled()) {
-                    f.cancel();
-                } else if (i.exception() != null) {
-                    f.setException(i.exception());
-                } else {
-                    f.setResult(null);
-                }
-            }
-        });
-        Sockets.onDone(loop, f, o -> {
-            if (o.isCancelled()) {
-                inner.cancel();
-            }
-        });
+        startConnect(loop, ch, address, f);
         return f;
     }
 
-    /** Connects {@code ch}, completing {@code f} with it; used by UNIX connections too. */
-    static void connect(TulipLoop loop, SocketChannel ch, SocketAddress address, Future<SocketChannel> f) {
+    private static void startConnect(TulipLoop loop, SocketChannel ch, SocketAddress address, Future<Void> f) {
         try {
             if (ch.connect(address)) {
-                f.setResult(ch);
+                f.setResult(null);
                 return;
             }
         } catch (IOException e) {
             f.setException(e);
             return;
         }
-        Handle h = loop.addWriter(ch, () -> {
-            if (f.isDone()) {
-                loop.removeWriter(ch);
-                return;
-            }
+        of(loop).park(ch, new Connect(f, ch), false);
+    }
+
+    private static final class Connect extends Op {
+        final Future<Void> f;
+        final SocketChannel ch;
+
+        Connect(Future<Void> f, SocketChannel ch) {
+            super(f);
+            this.f = f;
+            this.ch = ch;
+        }
+
+        @Override
+        boolean attempt() {
             try {
                 if (!ch.finishConnect()) {
-                    return;
+                    return false;
                 }
-                loop.removeWriter(ch);
-                f.setResult(ch);
             } catch (IOException e) {
-                loop.removeWriter(ch);
                 f.setException(e);
+                return true;
             }
-        });
-        cancelOnDone(loop, f, h);
+            f.setResult(null);
+            return true;
+        }
     }
 
     public static Future<SocketChannel> accept(EventLoop eventLoop, ServerSocketChannel ch) {
         TulipLoop loop = check(eventLoop, ch);
-        Future<SocketChannel> f = loop.createFuture();
-        if (tryAccept(ch, f)) {
-            return f;
+        Accept op = new Accept(loop.createFuture(), ch);
+        if (!op.attempt()) {
+            of(loop).park(ch, op, true);
         }
-        Handle h = loop.addReader(ch, () -> {
-            if (f.isDone() || tryAccept(ch, f)) {
-                loop.removeReader(ch);
-            }
-        });
-        cancelOnDone(loop, f, h);
-        return f;
+        return op.f;
     }
 
-    private static boolean tryAccept(ServerSocketChannel ch, Future<SocketChannel> f) {
-        SocketChannel c;
-        try {
-            c = ch.accept();
-        } catch (IOException e) {
-            f.setException(e);
-            return true;
-        }
-        if (c == null) {
-            return false;
-        }
-        try {
-            c.configureBlocking(false);
-        } catch (IOException e) {
-            Sockets.closeQuietly(c);
-            f.setException(e);
-            return true;
-        }
-        f.setResult(c);
-        return true;
-    }
+    private static final class Accept extends Op {
+        final Future<SocketChannel> f;
+        final ServerSocketChannel ch;
 
-    /** When the future is cancelled from outside, stop watching the channel. */
-    private static void cancelOnDone(TulipLoop loop, Future<?> f, Handle h) {
-        Sockets.onDone(loop, f, d -> {
-            if (d.isCancelled()) {
-                h.cancel();
+        Accept(Future<SocketChannel> f, ServerSocketChannel ch) {
+            super(f);
+            this.f = f;
+            this.ch = ch;
+        }
+
+        @Override
+        boolean attempt() {
+            SocketChannel c;
+            try {
+                c = ch.accept();
+            } catch (IOException e) {
+                f.setException(e);
+                return true;
             }
-        });
+            if (c == null) {
+                return false;
+            }
+            try {
+                c.configureBlocking(false);
+            } catch (IOException e) {
+                Sockets.closeQuietly(c);
+                f.setException(e);
+                return true;
+            }
+            f.setResult(c);
+            return true;
+        }
     }
 }

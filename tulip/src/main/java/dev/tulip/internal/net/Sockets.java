@@ -15,7 +15,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -100,30 +99,9 @@ public final class Sockets {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(options, "options");
         Attempt<P> a = new Attempt<>(loop, factory, options, path.toString());
-        Future<SocketChannel> f = loop.createFuture();
+        Future<SocketChannel> f = HappyEyeballs.connect(loop, List.of(UnixDomainSocketAddress.of(path)), options);
         a.stage = f;
-        SocketChannel ch = null;
-        try {
-            ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-            ch.configureBlocking(false);
-            SockOps.connect(loop, ch, UnixDomainSocketAddress.of(path), f);
-        } catch (IOException | RuntimeException e) {
-            if (ch != null) {
-                closeQuietly(ch);
-            }
-            if (!f.isDone()) {
-                f.setException(e);
-            }
-        }
-        SocketChannel channel = ch;
-        onDone(loop, f, h -> {
-            if (h.isCancelled() || h.exception() != null) {
-                if (channel != null) {
-                    closeQuietly(channel);
-                }
-            }
-            a.connected(h);
-        });
+        onDone(loop, f, a::connected);
         return a.out;
     }
 
@@ -136,6 +114,7 @@ public final class Sockets {
             throw new IllegalArgumentException("the channel is not connected: " + channel);
         }
         Attempt<P> a = new Attempt<>(loop, factory, ConnectOptions.defaults(), String.valueOf(channel));
+        SockOps.release(loop, channel); // the transport registers the channel itself
         Future<SocketChannel> f = loop.createFuture();
         a.stage = f;
         f.setResult(channel);
@@ -156,6 +135,7 @@ public final class Sockets {
         SelectorSocketTransport transport;
         TimerHandle timer;
         Handle scopeAction;
+        int registeredWaits;
 
         Attempt(TulipLoop loop, Supplier<P> factory, ConnectOptions options, String target) {
             this.loop = loop;
@@ -194,6 +174,24 @@ public final class Sockets {
             SocketChannel ch = h.result();
             if (out.isDone()) {
                 closeQuietly(ch);
+                return;
+            }
+            if (ch.isRegistered()) {
+                // A registration that was just dropped (its selection key cancelled) goes away at the next poll;
+                // registering again before that fails, so wait a pass or two. Still registered after that means
+                // someone else watches the channel (addReader): refuse rather than share it.
+                if (registeredWaits++ < 3) {
+                    ScopeImpl saved = loop.swapScope(loop.systemScope());
+                    try {
+                        loop.callSoon(() -> connected(h));
+                    } finally {
+                        loop.swapScope(saved);
+                    }
+                    return;
+                }
+                closeQuietly(ch);
+                out.setException(new IllegalStateException("the channel is still registered with a selector "
+                        + "(remove its reader/writer first): " + ch));
                 return;
             }
             P protocol;

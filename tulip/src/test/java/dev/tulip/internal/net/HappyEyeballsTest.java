@@ -192,6 +192,20 @@ class HappyEyeballsTest {
         assertEquals(List.of(), r.events);
     }
 
+    /** A link-local address nobody has on the loopback interface: unreachable, refused or timed out, never a hang. */
+    @Test
+    void unreachableFailsWithoutLeaks() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(NetworkInterface.getByName("lo") != null, "no interface 'lo'");
+        int fds = openFds();
+        Recorder r = new Recorder(loop);
+        Future<Connection<Recorder>> f = loop.createConnection(() -> r, "fe80::1%lo", 9,
+                ConnectOptions.defaults().withConnectTimeout(Duration.ofSeconds(2)));
+        runUntil(loop, f::isDone);
+        assertInstanceOf(IOException.class, assertThrows(CompletionException.class, f::result).getCause());
+        assertEquals(List.of(), r.events);
+        runUntil(loop, () -> openFds() == fds);
+    }
+
     @Test
     void allFailing() throws Exception {
         Future<SocketChannel> f = HappyEyeballs.connect(tl, List.of(refusing(), refusing()), ConnectOptions.defaults());

@@ -90,10 +90,20 @@ class SockOpsTest {
             loop.callLater(Duration.ofMillis(1), () -> { });
             loop.runOnce();
         }
-        assertFalse(loop.removeReader(server), "the reader went away with the cancellation");
         // A later receive still works.
         client.write(bytes("x"));
         assertEquals(1, run(loop, loop.sockRecvInto(server, ByteBuffer.allocate(10))));
+        // A second receive while one is pending is refused with a clear error.
+        Future<Integer> first = loop.sockRecvInto(server, ByteBuffer.allocate(10));
+        Future<Integer> second = loop.sockRecvInto(server, ByteBuffer.allocate(10));
+        assertInstanceOf(IllegalStateException.class, second.exception());
+        first.cancel();
+        // The channel can then become a transport.
+        NetTesting.Recorder rec = new NetTesting.Recorder(loop);
+        run(loop, loop.createConnection(() -> rec, server));
+        client.write(bytes("to transport"));
+        runUntil(loop, () -> rec.data.size() == 12);
+        rec.transport.close();
         client.close();
         server.close();
     }
