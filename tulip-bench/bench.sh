@@ -56,9 +56,15 @@ HOST=127.0.0.1   # the only address this script ever binds or targets
 if [ "$BUILD" = 1 ]; then
   echo "bench.sh: building (Maven package of tulip-examples and tulip-bench, gcc -O2 of the C tools)" >&2
   "$root/tulipw" mvn -q -pl tulip-examples,tulip-bench -am package -DskipTests >&2
+  # The neutral C tools live in shared/bench beside the repository ($TULIP_SHARED overrides).
+  shared=""
+  for d in "${TULIP_SHARED:-}" "$root/../shared" "$root/../../shared"; do
+    if [ -n "$d" ] && [ -f "$d/bench/echo_load.c" ]; then shared="$d"; break; fi
+  done
+  [ -n "$shared" ] || { echo "bench.sh: shared/bench/echo_load.c not found beside the repository (set TULIP_SHARED)" >&2; exit 3; }
   mkdir -p "$CDIR"
   for n in echo_load c_epoll_echo c_epoll_http; do
-    gcc -O2 -o "$CDIR/$n" "$root/../shared/bench/$n.c"
+    gcc -O2 -o "$CDIR/$n" "$shared/bench/$n.c"
   done
 fi
 [ -x "$CDIR/echo_load" ] || { echo "bench.sh: $CDIR/echo_load missing (run without --no-build)" >&2; exit 3; }
