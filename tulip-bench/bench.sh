@@ -12,6 +12,8 @@
 #   --peers LIST   comma-separated subset of peer names (see --list)                           (default: all found)
 #   --list         print the peers that would run and the ones skipped (and why), then exit
 #   --no-build     do not run Maven / gcc first
+#   --jfr          profile the JVM servers with Java Flight Recorder over the measured window; writes
+#                  logs/<cell>.<round>.<server>.jfr and .hot.txt (jfr view hot-methods) per run
 #
 # Protocol (../shared/bench/README.md): a fresh server process per cell and round, pinned to core 0 (taskset -c 0),
 # the load pinned to core 1; the same discarded warm-up for every server; interleaved rounds (order rotated); ratios to Netty epoll
@@ -23,7 +25,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
 if [ "${1:-}" = jmh ]; then shift; exec bash "$here/jmh.sh" "$@"; fi
-ROUNDS=3 WARMUP=5 SECONDS_MEASURED=5 QUICK=0 BUILD=1 LIST_ONLY=0
+ROUNDS=3 WARMUP=5 SECONDS_MEASURED=5 QUICK=0 BUILD=1 LIST_ONLY=0 JFR=0
 CELLS="echo1k10,echo1k100,echo10k10,echo100k10,http"
 PEERS_WANTED=""
 while [ $# -gt 0 ]; do
@@ -36,7 +38,8 @@ while [ $# -gt 0 ]; do
     --peers) PEERS_WANTED="$2"; shift ;;
     --list) LIST_ONLY=1 ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --jfr) JFR=1 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -73,8 +76,9 @@ EX_CP=""
 if [ -f "$root/tulip-examples/target/runtime-classpath.txt" ]; then
   EX_CP="$root/tulip-examples/target/classes:$(cat "$root/tulip-examples/target/runtime-classpath.txt")"
 fi
-NETTY_JVM=("$JAVA" --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -cp "$BENCH_CP")
-TULIP_JVM=("$JAVA" --add-exports java.base/jdk.internal.vm=ALL-UNNAMED --enable-native-access=ALL-UNNAMED -cp "$EX_CP")
+# @JFR@ becomes the flight-recorder option with --jfr, and nothing otherwise.
+NETTY_JVM=("$JAVA" @JFR@ --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -cp "$BENCH_CP")
+TULIP_JVM=("$JAVA" @JFR@ --add-exports java.base/jdk.internal.vm=ALL-UNNAMED --enable-native-access=ALL-UNNAMED -cp "$EX_CP")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Peers: name|kind(echo,http)|command with @PORT@. Order is the order within a round.
@@ -255,6 +259,11 @@ run_cell() { # cell round peer-line
   for attempt in 1 2 3; do # a port can be taken between the check and the bind: try another one
     port="$(free_port)"
     cmd="${template//@PORT@/$port}"
+    if [ "$JFR" = 1 ]; then
+      cmd="${cmd//@JFR@/-XX:StartFlightRecording=delay=$(( WARMUP + 1 ))s,settings=profile,dumponexit=true,filename=$log.jfr}"
+    else
+      cmd="${cmd//@JFR@ /}"
+    fi
     # The server runs under timeout(1), so it ends by itself even if this script is killed outright.
     # shellcheck disable=SC2086  # the command line is split on purpose
     taskset -c 0 timeout -s KILL "$GUARD_SECONDS" $cmd > "$log.server.log" 2>&1 &
@@ -291,6 +300,9 @@ run_cell() { # cell round peer-line
   fi
   kill -0 "$SERVER_PID" 2>/dev/null || echo "bench.sh: $name died during $cell (see $log.server.log)" >&2
   cleanup
+  if [ -f "$log.jfr" ]; then
+    "$(dirname "$JAVA")/jfr" view --width 160 hot-methods "$log.jfr" > "$log.hot.txt" 2>&1 || true
+  fi
   read -r rps reqs p50 p99 err <<< "$res"
   cpu="$(awk -v d=$(( c1 - c0 )) -v t="$TICK" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.2f", d / t * 1e6 / n; else print 0 }')"
   printf '  %-10s round %d  %-15s %10.0f req/s  %7s us/req CPU  errors %s\n' "$cell" "$round" "$name" "$rps" "$cpu" "$err" >&2
