@@ -2,6 +2,7 @@
 # bench.sh: the side-by-side comparison of Tulip with its peers, in one run, on this machine (run: ./tulipw bench).
 #
 #   ./tulipw bench jmh [REGEX] [-- JMH options]   runs the JMH microbenchmarks instead (see jmh.sh)
+#   ./tulipw bench clients [--rounds N]           checks LoadClient against the C load client (see clients.sh)
 #   ./tulipw bench [--quick] [--rounds N] [--warmup S] [--seconds S] [--cells LIST] [--peers LIST] [--no-build]
 #
 #   --quick        2 s warm-up + 3 s measured, and only Tulip, Netty and C (no Python, no Node)
@@ -25,6 +26,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
 if [ "${1:-}" = jmh ]; then shift; exec bash "$here/jmh.sh" "$@"; fi
+if [ "${1:-}" = clients ]; then shift; exec bash "$here/clients.sh" "$@"; fi
 ROUNDS=3 WARMUP=5 SECONDS_MEASURED=5 QUICK=0 BUILD=1 LIST_ONLY=0 JFR=0
 CELLS="echo1k10,echo1k100,echo10k10,echo100k10,http"
 PEERS_WANTED=""
@@ -39,7 +41,7 @@ while [ $# -gt 0 ]; do
     --list) LIST_ONLY=1 ;;
     --no-build) BUILD=0 ;;
     --jfr) JFR=1 ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
