@@ -51,7 +51,9 @@ final class HappyEyeballs {
     /** Starts the race; the future completes with a connected non-blocking channel. */
     static Future<SocketChannel> connect(TulipLoop loop, List<? extends SocketAddress> addrs, ConnectOptions options) {
         HappyEyeballs he = new HappyEyeballs(loop, addrs, options);
-        he.result.addDoneCallback(f -> he.finish()); // cancelled or timed out from outside: close the attempts
+        // Cancelled or timed out from outside: close the attempts (in the system scope: runs even if the caller's
+        // scope was cancelled, which is one way the result gets cancelled).
+        Sockets.onDone(loop, he.result, f -> he.finish());
         he.startNext();
         return he.result;
     }

@@ -207,6 +207,25 @@ class HappyEyeballsTest {
     }
 
     @Test
+    void cancellingTheScopeDuringConnectClosesTheAttempt() throws Exception {
+        InetSocketAddress hole = blackHole();
+        int fds = openFds();
+        dev.tulip.Scope child = loop.rootScope().newChild("connecting");
+        Recorder r = new Recorder(loop);
+        @SuppressWarnings("unchecked") Future<Connection<Recorder>>[] f = new Future[1];
+        child.run(() -> f[0] = loop.createConnection(() -> r, "127.0.0.1", hole.getPort()));
+        for (int i = 0; i < 5; i++) {
+            loop.callLater(Duration.ofMillis(2), () -> { });
+            loop.runOnce();
+        }
+        assertTrue(openFds() > fds, "the attempt's socket is open");
+        child.cancel();
+        assertTrue(f[0].isCancelled());
+        runUntil(loop, () -> openFds() == fds);
+        assertEquals(List.of(), r.events);
+    }
+
+    @Test
     void allFailing() throws Exception {
         Future<SocketChannel> f = HappyEyeballs.connect(tl, List.of(refusing(), refusing()), ConnectOptions.defaults());
         runUntil(loop, f::isDone);

@@ -580,6 +580,69 @@ class SelectorSocketTransportTest {
         assertClean();
     }
 
+    /** A peer that delivers one byte at a time (TCP_NODELAY, a flush per byte): every byte arrives, in order. */
+    @Test
+    void peerDeliveringOneByteAtATime() throws Exception {
+        Recorder[] holder = new Recorder[1];
+        Server srv = server(() -> holder[0] = new Recorder(loop));
+        String msg = "one byte at a time, in order";
+        try (SocketChannel peer = SocketChannel.open(new InetSocketAddress("127.0.0.1", port(srv)))) {
+            peer.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            for (byte b : msg.getBytes(StandardCharsets.UTF_8)) {
+                peer.write(ByteBuffer.wrap(new byte[] {b}));
+                loop.callLater(java.time.Duration.ofMillis(1), () -> { });
+                loop.runOnce();
+            }
+            peer.shutdownOutput();
+            run(loop, holder[0].lost);
+            assertEquals(msg, holder[0].text());
+            assertEquals("eof", holder[0].events.get(holder[0].events.size() - 2));
+        }
+        srv.close();
+        assertClean();
+    }
+
+    /** writeEof with a large buffered write: everything is sent, then the FIN. */
+    @Test
+    void writeEofAfterABufferedWriteSendsAllThenFin() throws Exception {
+        Recorder[] holder = new Recorder[1];
+        Server srv = server(() -> {
+            Recorder r = new Recorder(loop);
+            r.keepOpenOnEof = true;
+            return holder[0] = r;
+        });
+        try (SocketChannel peer = SocketChannel.open(new InetSocketAddress("127.0.0.1", port(srv)))) {
+            runUntil(loop, () -> holder[0] != null && holder[0].made.isDone());
+            Transport t = holder[0].transport;
+            t.write(ByteBuffer.allocate(8 << 20));
+            assertTrue(t.writeBufferSize() > 0);
+            t.writeEof();
+            t.writeEof();
+            long[] got = new long[1];
+            Thread reader = Thread.ofPlatform().start(() -> {
+                ByteBuffer in = ByteBuffer.allocate(1 << 16);
+                try {
+                    int n;
+                    while ((n = peer.read(in.clear())) >= 0) {
+                        got[0] += n;
+                    }
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            runUntil(loop, () -> t.writeBufferSize() == 0);
+            reader.join(10_000);
+            assertEquals(8 << 20, got[0], "all bytes, then EOF");
+            assertFalse(t.isClosing(), "writeEof alone does not close");
+            peer.write(bytes("still readable"));
+            runUntil(loop, () -> holder[0].data.size() == 14);
+            t.close();
+            run(loop, holder[0].lost);
+        }
+        srv.close();
+        assertClean();
+    }
+
     @Test
     void badArguments() {
         assertThrows(IllegalArgumentException.class, () -> loop.createConnection(Echo::new, "127.0.0.1", 70000));
