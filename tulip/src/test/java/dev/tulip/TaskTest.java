@@ -536,4 +536,71 @@ class TaskTest {
         loop.setDebug(true);
         assertTrue(loop.runUntilComplete(t));
     }
+
+    @Test
+    void exceptionsInChildrenAreReportedOnce() throws Exception {
+        List<ExceptionContext> reported = new java.util.concurrent.CopyOnWriteArrayList<>();
+        loop.setDebug(true);
+        loop.setExceptionHandler((l, c) -> reported.add(c));
+        Task<Object> main = loop.createTask(() -> {
+            Task<Object> awaited = Task.spawn(() -> {
+                throw new IllegalStateException("awaited");
+            });
+            Task.spawn(() -> {
+                throw new IllegalStateException("forgotten");
+            });
+            try {
+                awaited.await();
+            } catch (IllegalStateException e) {
+                log.add("caught " + e.getMessage());
+            }
+            Tulip.sleep(Duration.ofSeconds(1));
+            return null;
+        });
+        loop.runUntilComplete(main);
+        main = null;
+        assertEquals(List.of("caught awaited"), log);
+        for (int i = 0; i < 100 && reported.isEmpty(); i++) {
+            System.gc();
+            Thread.sleep(20);
+            loop.callLater(Duration.ofMillis(1), () -> { });
+            loop.runOnce(); // the timer keeps the pass from blocking; the cleaner's report comes through the inbox
+        }
+        Thread.sleep(100);
+        System.gc();
+        loop.callLater(Duration.ofMillis(1), () -> { });
+        loop.runOnce();
+        assertEquals(1, reported.size(), reported.toString());
+        assertEquals("forgotten", reported.getFirst().exception().getMessage());
+    }
+
+    /** Awaits while its class is being initialized: a frame a continuation cannot yield through. */
+    static final class AwaitsInStaticInit {
+        static final String VALUE;
+
+        static {
+            Tulip.sleep(Duration.ZERO);
+            VALUE = "initialized";
+        }
+
+        private AwaitsInStaticInit() {
+        }
+    }
+
+    @Test
+    void awaitWhereTheEngineCannotSuspendFailsClearly() {
+        Task<String> t = loop.createTask(() -> {
+            try {
+                return AwaitsInStaticInit.VALUE;
+            } catch (ExceptionInInitializerError e) {
+                return "error: " + e.getCause().getMessage();
+            }
+        });
+        String r = loop.runUntilComplete(t);
+        if (dev.tulip.internal.task.Engine.current() == dev.tulip.internal.task.Engine.CONTINUATION) {
+            assertTrue(r.startsWith("error: await() cannot suspend this task"), r);
+        } else {
+            assertEquals("initialized", r); // a virtual thread parks pinned to its carrier: slower, still correct
+        }
+    }
 }

@@ -94,7 +94,16 @@ public final class StreamProtocol implements Protocol {
 
     @Override
     public void connectionMade(Transport transport) {
-        this.transport = Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(transport, "transport");
+        if (writer != null) {
+            // StreamWriter.startTls: the same streams continue over the new TLS transport.
+            this.transport = transport;
+            reader.setTransport(transport);
+            writer.setTransport(transport);
+            writingPaused = false;
+            return;
+        }
+        this.transport = transport;
         reader.setTransport(transport);
         writer = new StreamWriter(transport, this, reader);
         StreamConnection c = new StreamConnection(reader, writer);

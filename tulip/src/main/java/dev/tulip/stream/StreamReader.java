@@ -63,6 +63,8 @@ public final class StreamReader {
     private ReadTransport transport;
     /** Whether this reader paused the transport (so only it resumes it). */
     private boolean paused;
+    /** Bytes consumed so far: lets a waiting separator search notice that another task consumed meanwhile. */
+    private long consumedTotal;
 
     StreamReader(EventLoop loop, int limit) {
         this.loop = (TulipLoop) Objects.requireNonNull(loop, "loop");
@@ -216,7 +218,12 @@ public final class StreamReader {
         }
         loop.checkThread();
         int from = 0; // offset (relative to head) where a match may still start: earlier offsets were searched
+        long seen = consumedTotal;
         while (true) {
+            if (consumedTotal != seen) {
+                from = 0; // another task read while this one waited: the offsets moved, search again from the start
+                seen = consumedTotal;
+            }
             int avail = tail - head;
             int end = -1;
             int start = -1;
@@ -334,6 +341,8 @@ public final class StreamReader {
 
     void setTransport(ReadTransport transport) {
         this.transport = transport;
+        paused = false; // a new transport (startTls) starts reading; pause it again if the buffer is full
+        updateFlow();
     }
 
     void feedData(ByteBuffer data) {
@@ -408,6 +417,7 @@ public final class StreamReader {
         }
         byte[] out = Arrays.copyOfRange(buf, head, head + n);
         head += n;
+        consumedTotal += n;
         if (head == tail) {
             head = 0;
             tail = 0;

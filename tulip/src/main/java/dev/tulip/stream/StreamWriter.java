@@ -1,5 +1,6 @@
 package dev.tulip.stream;
 
+import dev.tulip.transport.TlsOptions;
 import dev.tulip.transport.Transport;
 import dev.tulip.transport.TransportInfo;
 import java.io.IOException;
@@ -28,7 +29,8 @@ import java.util.Objects;
  * <p>Threading: loop thread only.
  */
 public final class StreamWriter {
-    private final Transport transport;
+    /** The current transport: replaced by the TLS transport after {@link #startTls}. */
+    private Transport transport;
     private final StreamProtocol protocol;
     private final StreamReader reader;
 
@@ -181,6 +183,35 @@ public final class StreamWriter {
     }
 
     /**
+     * Upgrades the connection to TLS (STARTTLS; asyncio's {@code StreamWriter.start_tls}): waits for the buffered
+     * output to drain, runs the TLS handshake over the current transport, and from then on this writer and its
+     * reader carry plaintext over TLS ({@link #info()} shows the session; {@link #canWriteEof()} becomes false).
+     * Every byte the peer sent before its handshake must have been read already. A cancellation point: cancelling
+     * the task during the handshake leaves the connection unusable (close it).
+     *
+     * @param tls client options ({@code TlsOptions.client()...serverHostname(...)}) or server options
+     * @throws IllegalStateException if unread bytes are still buffered in the reader, or the writer is closing
+     * @throws UncheckedIOException  if the handshake failed ({@link dev.tulip.transport.TlsException} as cause) or
+     *                               the connection was lost
+     */
+    public void startTls(TlsOptions tls) {
+        Objects.requireNonNull(tls, "tls");
+        drain();
+        if (reader.buffered() > 0) {
+            throw new IllegalStateException("startTls with " + reader.buffered() + " unread bytes in the reader: they "
+                    + "would be lost to the TLS layer; read everything the peer sent before its handshake first");
+        }
+        if (transport.isClosing()) {
+            throw new IllegalStateException("startTls on a closing stream writer");
+        }
+        try {
+            protocol.loop().startTls(transport, protocol, tls).await();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw StreamReader.rethrow(e.getCause() != null ? e.getCause() : e);
+        }
+    }
+
+    /**
      * Bytes buffered in the transport and not yet sent.
      *
      * @return the write buffer size
@@ -220,6 +251,10 @@ public final class StreamWriter {
     public String toString() {
         return "StreamWriter[" + transport + (protocol.writingPaused() ? ", paused" : "")
                 + (protocol.isLost() ? ", closed" : "") + "]";
+    }
+
+    void setTransport(Transport transport) {
+        this.transport = transport;
     }
 
     private void checkWritable() {

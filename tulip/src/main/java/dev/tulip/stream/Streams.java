@@ -6,6 +6,7 @@ import dev.tulip.transport.ConnectOptions;
 import dev.tulip.transport.Connection;
 import dev.tulip.transport.Server;
 import dev.tulip.transport.ServerOptions;
+import dev.tulip.transport.TlsOptions;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -71,6 +72,26 @@ public final class Streams {
     public static Future<StreamConnection> openConnection(String host, int port, ConnectOptions options) {
         EventLoop loop = EventLoop.current();
         return streamsOf(loop, loop.createConnection(() -> new StreamProtocol(loop), host, port, options));
+    }
+
+    /**
+     * Opens a TLS connection over TCP (asyncio's {@code open_connection(ssl=...)}): the future completes after the
+     * handshake; the streams carry plaintext.
+     *
+     * @param host    a host name or IP literal (also the name verified, unless the TLS options name another)
+     * @param port    the port
+     * @param options connect options
+     * @param tls     client TLS options
+     * @return a future of the streams; it fails with a {@link dev.tulip.transport.TlsException} if the handshake
+     *         fails
+     * @throws IllegalStateException    if no loop runs on this thread
+     * @throws IllegalArgumentException if the port is out of range or {@code tls} is in server mode
+     */
+    public static Future<StreamConnection> openConnection(String host, int port, ConnectOptions options,
+                                                          TlsOptions tls) {
+        Objects.requireNonNull(tls, "tls");
+        EventLoop loop = EventLoop.current();
+        return streamsOf(loop, loop.createConnection(() -> new StreamProtocol(loop), host, port, options, tls));
     }
 
     /**
@@ -140,6 +161,27 @@ public final class Streams {
         Objects.requireNonNull(handler, "handler");
         EventLoop loop = EventLoop.current();
         return loop.createServer(() -> new StreamProtocol(loop, handler), host, port, options);
+    }
+
+    /**
+     * Starts a TLS server over TCP: each accepted connection completes its handshake before {@code handler} runs
+     * (connections whose handshake fails never reach it).
+     *
+     * @param handler run as a task for each accepted connection
+     * @param host    the address to bind; null or "" for all interfaces
+     * @param port    the port; 0 picks a free one
+     * @param options backlog, reuse flags, whether to start serving at once
+     * @param tls     server TLS options
+     * @return a future of the server
+     * @throws IllegalStateException    if no loop runs on this thread
+     * @throws IllegalArgumentException if the port is out of range or {@code tls} is in client mode
+     */
+    public static Future<Server> startServer(ConnectionHandler handler, String host, int port, ServerOptions options,
+                                             TlsOptions tls) {
+        Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(tls, "tls");
+        EventLoop loop = EventLoop.current();
+        return loop.createServer(() -> new StreamProtocol(loop, handler), host, port, options, tls);
     }
 
     /**

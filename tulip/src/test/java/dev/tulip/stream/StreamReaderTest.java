@@ -277,6 +277,40 @@ class StreamReaderTest {
     }
 
     @Test
+    void aSeparatorSearchSurvivesAnotherTaskConsumingMeanwhile() {
+        Task<byte[]> line = loop.createTask(() -> reader.readLine());
+        List<String> other = new ArrayList<>();
+        later(1, () -> {
+            transport.receive("xyz");
+            loop.createTask(() -> other.add(s(reader.read(2)))); // data is buffered: reads without waiting
+        });
+        later(2, () -> transport.receive("\n"));
+        assertEquals("z\n", s(loop.runUntilComplete(line)));
+        assertEquals(List.of("xy"), other);
+    }
+
+    @Test
+    void aPeerThatDeliversOneByteAtATime() {
+        byte[] all = "alpha\r\nbeta--gamma;;12345tail".getBytes();
+        for (int i = 0; i < all.length; i++) {
+            byte[] one = {all[i]};
+            later(i + 1, () -> transport.receive(one));
+        }
+        later(all.length + 1, () -> transport.receiveEof());
+        List<String> got = run(() -> {
+            List<String> out = new ArrayList<>();
+            out.add(s(reader.readLine()));
+            out.add(s(reader.readUntil("--".getBytes())));
+            out.add(s(reader.readUntil(";;".getBytes(), "--".getBytes())));
+            out.add(s(reader.readExactly(5)));
+            out.add(s(reader.readAll()));
+            return out;
+        });
+        assertEquals(List.of("alpha\r\n", "beta--", "gamma;;", "12345", "tail"), got);
+        assertTrue(reader.atEof());
+    }
+
+    @Test
     void waitingOutsideATaskIsAnError() {
         dev.tulip.Future<Throwable> failure = loop.createFuture();
         loop.callSoon(() -> failure.setResult(assertThrows(IllegalStateException.class, () -> reader.read(1))));

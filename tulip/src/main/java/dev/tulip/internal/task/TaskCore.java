@@ -6,6 +6,7 @@ import dev.tulip.Handle;
 import dev.tulip.Task;
 import dev.tulip.TaskGroupException;
 import dev.tulip.TimeoutException;
+import dev.tulip.internal.loop.Callback;
 import dev.tulip.internal.loop.ScopeImpl;
 import dev.tulip.internal.loop.TaskContext;
 import dev.tulip.internal.loop.TulipLoop;
@@ -50,7 +51,8 @@ public final class TaskCore<T> implements TaskContext {
     private final TaskRegistry registry;
     private final Handle creationLink;
     private final Consumer<Future<?>> wakeup = this::wakeup;
-    private final Runnable yieldStep = this::yieldStep;
+    /** The ready-queue entry that runs a step after a bare yield or at the start (one object, reused). */
+    private final StepCallback stepCallback;
     private String name;
     private Strand strand;
     /** The pending future the body awaits, YIELD during a bare yield, null while running or not started. */
@@ -85,6 +87,7 @@ public final class TaskCore<T> implements TaskContext {
         }
         this.scope = creation.childUnchecked("task " + name);
         this.registry = TaskRegistry.of(loop);
+        this.stepCallback = new StepCallback(loop.systemScope());
         this.creationLink = creation.onCancel(() -> task.cancel("scope '" + creation.name() + "' was cancelled"));
         registry.add(this);
     }
@@ -94,7 +97,7 @@ public final class TaskCore<T> implements TaskContext {
         if (eager) {
             step();
         } else {
-            loop.callSoonSystem(this::step);
+            loop.enqueue(stepCallback);
         }
     }
 
@@ -177,9 +180,25 @@ public final class TaskCore<T> implements TaskContext {
         }
     }
 
-    private void yieldStep() {
-        if (waiter == YIELD) {
-            step();
+    /**
+     * Runs a step from the ready queue, in the system scope (see the class note). At most one is queued at a time:
+     * the start, or the resumption after a bare yield.
+     */
+    private final class StepCallback extends Callback {
+        StepCallback(ScopeImpl system) {
+            super(system);
+        }
+
+        @Override
+        protected void fire() {
+            if (waiter == YIELD || strand == null) {
+                step();
+            }
+        }
+
+        @Override
+        protected Object describe() {
+            return "step of task " + name;
         }
     }
 
@@ -342,7 +361,13 @@ public final class TaskCore<T> implements TaskContext {
             mustCancel = false;
             cancelledWaiter = f;
         }
-        strand.suspend();
+        try {
+            strand.suspend();
+        } catch (RuntimeException pinned) {
+            waiter = null; // the strand could not suspend: the body goes on from here with the error
+            f.removeDoneCallback(wakeup);
+            throw pinned;
+        }
         waiter = null;
         if (killed) {
             if (!f.isDone()) {
@@ -368,9 +393,12 @@ public final class TaskCore<T> implements TaskContext {
             throw new CancellationException("event loop is closing");
         }
         waiter = YIELD;
-        loop.callSoonSystem(yieldStep);
-        strand.suspend();
-        waiter = null;
+        loop.enqueue(stepCallback);
+        try {
+            strand.suspend();
+        } finally {
+            waiter = null;
+        }
         if (killed) {
             throw new CancellationException("event loop is closing");
         }

@@ -75,6 +75,13 @@ public final class SslProtocol implements BufferedProtocol {
     /** The TLS reason for the end of the connection, given to the app's connectionLost instead of the cause below. */
     private Throwable closeReason;
 
+    // The three working buffers are borrowed from TlsBuffers while they hold bytes and given back when empty at the
+    // end of the outermost pump/write ({@link #busy} == 0), so an idle connection holds none. Null when not held.
+    private final int netInSize;
+    private final int appInSize;
+    private final int netOutSize;
+    /** Nesting depth of pump/appWrite: buffers are given back only at depth 0 (app callbacks re-enter). */
+    private int busy;
     /** Records from the peer not yet unwrapped, in [0, position). */
     private ByteBuffer netIn;
     /** Where {@link #getBuffer} asked the transport to read; {@link #bufferUpdated} trusts only this. */
@@ -124,9 +131,9 @@ public final class SslProtocol implements BufferedProtocol {
         this.waiter = waiter;
         this.engine = createEngine(options, peerHost, peerPort);
         SSLSession s = engine.getSession();
-        this.netIn = ByteBuffer.allocate(Math.max(s.getPacketBufferSize(), MIN_READ_SPACE * 2));
-        this.appIn = ByteBuffer.allocate(s.getApplicationBufferSize());
-        this.netOut = ByteBuffer.allocate(s.getPacketBufferSize() * RECORDS_PER_WRITE);
+        this.netInSize = Math.max(s.getPacketBufferSize() + MIN_READ_SPACE, 64 * 1024);
+        this.appInSize = s.getApplicationBufferSize();
+        this.netOutSize = s.getPacketBufferSize() * RECORDS_PER_WRITE;
         this.appTransport = new SslTransport(this);
         if (waiter != null) {
             waiter.addDoneCallback(f -> {
@@ -239,6 +246,9 @@ public final class SslProtocol implements BufferedProtocol {
 
     @Override
     public ByteBuffer getBuffer(int sizeHint) {
+        if (netIn == null) {
+            netIn = TlsBuffers.acquire(netInSize);
+        }
         if (netIn.remaining() < MIN_READ_SPACE) {
             netIn = grow(netIn, netIn.capacity() * 2);
         }
@@ -256,6 +266,9 @@ public final class SslProtocol implements BufferedProtocol {
 
     @Override
     public void dataReceived(ByteBuffer data) {
+        if (netIn == null) {
+            netIn = TlsBuffers.acquire(netInSize);
+        }
         if (netIn.remaining() < data.remaining()) {
             netIn = grow(netIn, Math.max(netIn.capacity() * 2, netIn.position() + data.remaining()));
         }
@@ -276,7 +289,7 @@ public final class SslProtocol implements BufferedProtocol {
                 return false;
             }
             case OPEN -> {
-                if (appReadingPaused && (appIn.position() > 0 || netIn.position() > 0)) {
+                if (appReadingPaused && (held(appIn) > 0 || held(netIn) > 0)) {
                     eofPending = true; // finish delivering first; resumeReading comes back here
                     return true;
                 }
@@ -303,6 +316,16 @@ public final class SslProtocol implements BufferedProtocol {
         State was = state;
         endState();
         state = State.CLOSED;
+        if (busy == 0) {
+            // Nothing more will be read or written: whatever is buffered is dropped, the buffers go back.
+            if (netIn != null) {
+                netIn.clear();
+            }
+            if (appIn != null) {
+                appIn.clear();
+            }
+            releaseIdle();
+        }
         Throwable reason = closeReason != null ? closeReason : cause;
         if (appConnected) {
             appConnected = false;
@@ -356,6 +379,7 @@ public final class SslProtocol implements BufferedProtocol {
             return;
         }
         pumping = true;
+        busy++;
         try {
             do {
                 pumpAgain = false;
@@ -365,7 +389,45 @@ public final class SslProtocol implements BufferedProtocol {
             fatal(e);
         } finally {
             pumping = false;
+            busy--;
+            releaseIdle();
         }
+    }
+
+    private static int held(ByteBuffer b) {
+        return b == null ? 0 : b.position();
+    }
+
+    /** Gives the empty working buffers back to the pool, unless a caller up the stack still uses them. */
+    private void releaseIdle() {
+        if (busy != 0) {
+            return;
+        }
+        if (netIn != null && netIn.position() == 0) {
+            if (netIn.capacity() == netInSize) {
+                TlsBuffers.release(netIn);
+            }
+            netIn = null;
+        }
+        if (appIn != null && appIn.position() == 0) {
+            if (appIn.capacity() == appInSize) {
+                TlsBuffers.release(appIn);
+            }
+            appIn = null;
+        }
+        if (netOut != null && netOut.position() == 0) {
+            if (netOut.capacity() == netOutSize) {
+                TlsBuffers.release(netOut);
+            }
+            netOut = null;
+        }
+    }
+
+    private ByteBuffer netOut() {
+        if (netOut == null) {
+            netOut = TlsBuffers.acquire(netOutSize);
+        }
+        return netOut;
     }
 
     private void pumpOnce() throws SSLException {
@@ -406,7 +468,7 @@ public final class SslProtocol implements BufferedProtocol {
     private boolean wrapControl() throws SSLException {
         boolean produced = false;
         for (;;) {
-            SSLEngineResult r = engine.wrap(EMPTY, netOut);
+            SSLEngineResult r = engine.wrap(EMPTY, netOut());
             if (r.getStatus() == Status.BUFFER_OVERFLOW) {
                 if (netOut.position() == 0) {
                     netOut = grow(netOut, netOut.capacity() + engine.getSession().getPacketBufferSize());
@@ -434,18 +496,23 @@ public final class SslProtocol implements BufferedProtocol {
      * caller asks the engine again).
      */
     private boolean unwrapOnce() throws SSLException {
-        if (appIn.position() > 0 && !deliver()) {
+        if (held(appIn) > 0 && !deliver()) {
             return false;
         }
         if (state == State.OPEN && appReadingPaused) {
             return false;
         }
         if (engine.isInboundDone()) {
-            netIn.clear(); // bytes after the peer's close_notify mean nothing
+            if (netIn != null) {
+                netIn.clear(); // bytes after the peer's close_notify mean nothing
+            }
             return false;
         }
-        if (netIn.position() == 0) {
+        if (held(netIn) == 0) {
             return false;
+        }
+        if (appIn == null) {
+            appIn = TlsBuffers.acquire(appInSize);
         }
         netIn.flip();
         SSLEngineResult r;
@@ -590,6 +657,9 @@ public final class SslProtocol implements BufferedProtocol {
 
     /** Hands {@link #appIn}'s plaintext to the application. False if it paused reading with bytes left. */
     private boolean deliver() {
+        if (appIn == null) {
+            return true;
+        }
         if (state != State.OPEN) {
             appIn.clear(); // after close(): discarded (see the class note)
             return true;
@@ -649,7 +719,7 @@ public final class SslProtocol implements BufferedProtocol {
 
     private void afterResume() {
         pump();
-        if (eofPending && state == State.OPEN && !appReadingPaused && appIn.position() == 0) {
+        if (eofPending && state == State.OPEN && !appReadingPaused && held(appIn) == 0) {
             eofPending = false;
             closeReason = truncated();
             closeBelow(false);
@@ -676,6 +746,16 @@ public final class SslProtocol implements BufferedProtocol {
         if (n == 0) {
             return;
         }
+        busy++;
+        try {
+            appWriteInner(srcs);
+        } finally {
+            busy--;
+            releaseIdle();
+        }
+    }
+
+    private void appWriteInner(ByteBuffer[] srcs) {
         if (appOut.isEmpty() && !taskRunning && engine.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING) {
             try {
                 wrapApp(srcs);
@@ -705,6 +785,7 @@ public final class SslProtocol implements BufferedProtocol {
     private void wrapApp(ByteBuffer[] srcs) throws SSLException {
         int packet = engine.getSession().getPacketBufferSize();
         while (hasRemaining(srcs)) {
+            netOut();
             if (netOut.remaining() < packet) {
                 if (netOut.position() == 0) {
                     netOut = grow(netOut, packet * RECORDS_PER_WRITE);
@@ -767,16 +848,17 @@ public final class SslProtocol implements BufferedProtocol {
 
     /** Writes the records in {@link #netOut} below; the transport copies what it cannot send now. */
     private void sendNetOut() {
-        if (netOut.position() == 0) {
+        ByteBuffer out = netOut;
+        if (out == null || out.position() == 0) {
             return;
         }
-        netOut.flip();
+        out.flip();
         try {
             if (!transport.isClosing()) {
-                transport.write(netOut);
+                transport.write(out);
             }
         } finally {
-            netOut.clear();
+            out.clear();
         }
     }
 
@@ -901,7 +983,7 @@ public final class SslProtocol implements BufferedProtocol {
         try {
             engine.closeOutbound();
             for (int i = 0; i < 4; i++) {
-                SSLEngineResult r = engine.wrap(EMPTY, netOut);
+                SSLEngineResult r = engine.wrap(EMPTY, netOut());
                 if (r.bytesProduced() == 0) {
                     break;
                 }
@@ -991,6 +1073,12 @@ public final class SslProtocol implements BufferedProtocol {
 
     Protocol app() {
         return app;
+    }
+
+    /** Bytes of working buffers this connection holds now (0 when idle); for tests. */
+    int heldBufferBytes() {
+        return (netIn == null ? 0 : netIn.capacity()) + (appIn == null ? 0 : appIn.capacity())
+                + (netOut == null ? 0 : netOut.capacity());
     }
 
     void setApp(Protocol p) {

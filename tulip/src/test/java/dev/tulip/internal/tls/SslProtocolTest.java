@@ -194,6 +194,30 @@ class SslProtocolTest {
     }
 
     @Test
+    void anIdleConnectionHoldsNoBuffers() {
+        Pair p = pair().connected();
+        p.capp.transport.write(ByteBuffer.allocate(100_000));
+        runUntil(() -> p.sapp.received.size() == 100_000);
+        for (int i = 0; i < 10; i++) {
+            step();
+        }
+        assertEquals(0, p.client.heldBufferBytes());
+        assertEquals(0, p.server.heldBufferBytes());
+        p.sapp.transport.pauseReading();
+        p.capp.transport.write(ByteBuffer.allocate(1000));
+        for (int i = 0; i < 10; i++) {
+            step();
+        }
+        assertEquals(100_000, p.sapp.received.size(), "paused: nothing delivered");
+        p.sapp.transport.resumeReading();
+        runUntil(() -> p.sapp.received.size() == 101_000);
+        for (int i = 0; i < 10; i++) {
+            step();
+        }
+        assertEquals(0, p.server.heldBufferBytes());
+    }
+
+    @Test
     void writeEofIsUnsupportedWithAReason() {
         Pair p = pair().connected();
         assertFalse(p.capp.transport.canWriteEof());

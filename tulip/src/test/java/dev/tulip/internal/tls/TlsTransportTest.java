@@ -330,6 +330,52 @@ class TlsTransportTest {
         backend.close();
     }
 
+    /**
+     * Measures (prints, asserts nothing about speed) how much of a handshake's CPU time on the loop thread is spent in
+     * the engine's delegated tasks, using thread CPU time so a loaded machine does not skew it. Both ends run here.
+     */
+    @Test
+    void delegatedTaskShareOfHandshakeCpu() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(java.nio.file.Path.of(
+                "/proc/thread-self/schedstat")), "needs /proc/thread-self/schedstat for thread CPU time");
+        long[] inTasks = new long[1];
+        java.util.concurrent.Executor measuring = r -> {
+            long t0 = threadCpuNanos();
+            r.run();
+            inTasks[0] += threadCpuNanos() - t0;
+        };
+        Server s = tlsServer(server().delegatedTaskExecutor(measuring).build(), TlsTesting.Echo::new);
+        TlsOptions copts = client().delegatedTaskExecutor(measuring).build();
+        for (int round = 0; round < 2; round++) { // round 0 warms up
+            inTasks[0] = 0;
+            int n = round == 0 ? 100 : 50;
+            long t0 = threadCpuNanos();
+            for (int i = 0; i < n; i++) {
+                Recorder r = new Recorder(loop);
+                run(loop, loop.createConnection(() -> r, "localhost", port(s), ConnectOptions.defaults(), copts));
+                r.transport.abort();
+                run(loop, r.lost);
+            }
+            long total = threadCpuNanos() - t0;
+            if (round == 1) {
+                System.out.printf("TLS handshake (client+server, EC P-256, TLS 1.3): %.2f ms CPU per handshake on the"
+                        + " loop thread, of which delegated tasks %.2f ms (%.0f%%)%n", total / 1e6 / n,
+                        inTasks[0] / 1e6 / n, 100.0 * inTasks[0] / total);
+            }
+        }
+        s.close();
+    }
+
+    /** CPU time of the current thread (java.management is not readable from the module under test). */
+    private static long threadCpuNanos() {
+        try {
+            String st = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/schedstat"));
+            return Long.parseLong(st.substring(0, st.indexOf(' ')));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Test
     void manyConcurrentHandshakes() {
         Server s = tlsServer(server().build(), TlsTesting.Echo::new);
