@@ -90,7 +90,12 @@ final class SelectorServer implements Server {
                                   List<InetSocketAddress> addrs, ServerOptions options) throws IOException {
         SelectorServer s = new SelectorServer(loop, scope, factory, options);
         try {
-            for (InetSocketAddress a : new LinkedHashSet<>(addrs)) {
+            int chosenPort = 0;
+            for (InetSocketAddress given : new LinkedHashSet<>(addrs)) {
+                // Port 0 with several addresses ("localhost": 127.0.0.1 and ::1): all listen on the port the kernel
+                // picked for the first, so the server has one port (asyncio would give each its own).
+                InetSocketAddress a = given.getPort() == 0 && chosenPort != 0
+                        ? new InetSocketAddress(given.getAddress(), chosenPort) : given;
                 // The wildcard gets the platform's default (dual-stack where IPv6 exists): one socket, both families.
                 ServerSocketChannel ch = a.getAddress().isAnyLocalAddress() ? ServerSocketChannel.open()
                         : ServerSocketChannel.open(a.getAddress() instanceof Inet6Address
@@ -114,6 +119,7 @@ final class SelectorServer implements Server {
                     throw e;
                 }
                 s.add(ch, null, null);
+                chosenPort = ((InetSocketAddress) ch.getLocalAddress()).getPort();
             }
             s.begin();
         } catch (IOException | RuntimeException e) {

@@ -126,6 +126,21 @@ class SelectorServerTest {
     }
 
     @Test
+    void aNameWithSeveralAddressesListensOnOnePort() {
+        List<InetSocketAddress> all = run(loop, loop.getAddrInfo("localhost", 0));
+        Server srv = run(loop, loop.createServer(Echo::new, "localhost", 0));
+        assertEquals(new java.util.HashSet<>(all).size(), srv.sockets().size());
+        assertEquals(1, srv.addresses().stream().map(a -> ((InetSocketAddress) a).getPort()).distinct().count());
+        for (var a : srv.addresses()) {
+            Recorder r = new Recorder(loop);
+            InetSocketAddress isa = (InetSocketAddress) a;
+            assertEquals("x", roundTrip(loop.createConnection(() -> r, isa.getAddress().getHostAddress(),
+                    isa.getPort()), r, "x"));
+        }
+        srv.close();
+    }
+
+    @Test
     void reusePortLetsTwoServersShareAPort() {
         ServerOptions o = ServerOptions.defaults().withReusePort(true);
         Server a = run(loop, loop.createServer(Echo::new, "127.0.0.1", 0, o));
