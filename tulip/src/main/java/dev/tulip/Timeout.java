@@ -1,5 +1,7 @@
 package dev.tulip;
 
+import dev.tulip.internal.loop.ScopeImpl;
+import dev.tulip.internal.loop.TulipLoop;
 import dev.tulip.internal.task.TaskCore;
 
 /**
@@ -74,7 +76,14 @@ public final class Timeout implements AutoCloseable {
         if (whenNanos == Long.MAX_VALUE) {
             return;
         }
-        timer = whenNanos <= loop.time() ? loop.callSoon(this::expire) : loop.callAt(whenNanos, this::expire);
+        // Plumbing of this task, not work of its scope: in the system scope, so it works during cleanup too.
+        TulipLoop l = (TulipLoop) loop;
+        ScopeImpl saved = l.swapScope(l.systemScope());
+        try {
+            timer = whenNanos <= loop.time() ? loop.callSoon(this::expire) : loop.callAt(whenNanos, this::expire);
+        } finally {
+            l.swapScope(saved);
+        }
     }
 
     /**

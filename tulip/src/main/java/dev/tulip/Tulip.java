@@ -166,13 +166,21 @@ public final class Tulip {
             core.yieldNow();
             return;
         }
-        EventLoop loop = EventLoop.current();
+        TulipLoop loop = TulipLoop.currentOrThrow();
         Future<Void> f = new Future<>(loop);
-        TimerHandle h = loop.callLater(delay, () -> {
-            if (!f.isDone()) {
-                f.setResult(null);
-            }
-        });
+        // The timer only wakes this task, so it lives in the system scope: a task whose scope was cancelled (its
+        // parent failed) can still sleep while it cleans up. The finally below removes it.
+        ScopeImpl saved = loop.swapScope(loop.systemScope());
+        TimerHandle h;
+        try {
+            h = loop.callLater(delay, () -> {
+                if (!f.isDone()) {
+                    f.setResult(null);
+                }
+            });
+        } finally {
+            loop.swapScope(saved);
+        }
         try {
             f.await();
         } finally {

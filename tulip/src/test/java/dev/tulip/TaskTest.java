@@ -344,6 +344,7 @@ class TaskTest {
                 try {
                     Tulip.sleep(Duration.ofSeconds(100));
                 } finally {
+                    Tulip.sleep(Duration.ofSeconds(1)); // cleanup may still await, though the scope is cancelled
                     log.add("child unwound");
                 }
                 return null;

@@ -79,6 +79,8 @@ public final class SslProtocol implements BufferedProtocol {
     // end of the outermost pump/write ({@link #busy} == 0), so an idle connection holds none. Null when not held.
     private final int netInSize;
     private final int appInSize;
+    /** Room one record's plaintext may need. */
+    private final int appRecordSize;
     private final int netOutSize;
     /** Nesting depth of pump/appWrite: buffers are given back only at depth 0 (app callbacks re-enter). */
     private int busy;
@@ -132,7 +134,8 @@ public final class SslProtocol implements BufferedProtocol {
         this.engine = createEngine(options, peerHost, peerPort);
         SSLSession s = engine.getSession();
         this.netInSize = Math.max(s.getPacketBufferSize() + MIN_READ_SPACE, 64 * 1024);
-        this.appInSize = s.getApplicationBufferSize();
+        this.appRecordSize = s.getApplicationBufferSize();
+        this.appInSize = appRecordSize * RECORDS_PER_WRITE;
         this.netOutSize = s.getPacketBufferSize() * RECORDS_PER_WRITE;
         this.appTransport = new SslTransport(this);
         if (waiter != null) {
@@ -517,7 +520,16 @@ public final class SslProtocol implements BufferedProtocol {
         netIn.flip();
         SSLEngineResult r;
         try {
-            r = engine.unwrap(netIn, appIn);
+            // Unwrap every whole record that fits before delivering: one dataReceived (and, for an echo, one write
+            // below) per batch of records instead of per 16 KiB record.
+            for (;;) {
+                r = engine.unwrap(netIn, appIn);
+                if (r.getStatus() != Status.OK || r.bytesProduced() == 0 || state != State.OPEN
+                        || r.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING
+                        || netIn.remaining() < 5 || appIn.remaining() < appRecordSize) {
+                    break;
+                }
+            }
         } finally {
             netIn.compact();
         }
@@ -714,7 +726,11 @@ public final class SslProtocol implements BufferedProtocol {
         transport.resumeReading();
         // Records and plaintext that arrived before the pause are delivered in a later callback, as a plain
         // transport does (never inside resumeReading itself).
-        loop.callSoon(this::afterResume);
+        try {
+            loop.callSoon(this::afterResume);
+        } catch (IllegalStateException scopeCancelled) {
+            loop.callSoonSystem(this::afterResume); // the connection is being torn down; afterResume sees it
+        }
     }
 
     private void afterResume() {
