@@ -21,6 +21,7 @@ for r in $(seq 1 "$rounds"); do
     taskset -c 0 "$JAVA" "${flags[@]}" -cp "$cp" dev.tulip.bench.tls.TlsEchoBench server "$kind" "$port" "$ks" >/dev/null 2>&1 &
     spid=$!
     for i in $(seq 1 150); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.2; done
+    taskset -c 1 "$load" "$port" "$conns" 16384 3 >/dev/null # JIT warm-up of the fresh server JVM, discarded
     for size in 1024 102400; do
       res="$(taskset -c 1 "$load" "$port" "$conns" "$size" "$secs")"
       echo "round=$r server=$kind size=$size conns=$conns $res"

@@ -24,6 +24,21 @@ import javax.net.ssl.X509TrustManager;
  * <p>Timeouts, as in asyncio: the handshake must finish within 60 seconds, and after {@code close()} sends
  * close_notify the peer has 30 seconds to answer before the connection is aborted.
  *
+ * <p>How a TLS connection behaves toward its protocol (the same contract as a plain transport otherwise):
+ * <ul>
+ *   <li>{@code connectionMade} comes after the handshake; a failed handshake never reaches the protocol (the
+ *       connection future fails with a {@link TlsException} saying why).</li>
+ *   <li>{@code close()} sends close_notify after the buffered data and waits for the peer's (or its EOF) up to the
+ *       shutdown timeout, then closes; plaintext that arrives after {@code close()} is decrypted and discarded.
+ *       {@code abort()} closes at once without close_notify.</li>
+ *   <li>The peer's close_notify: {@code eofReceived()} (its return value cannot keep the connection open: TLS has no
+ *       half-close here, and {@code canWriteEof()} is false), then our close_notify, then
+ *       {@code connectionLost(null)}. Bytes after the peer's close_notify are ignored.</li>
+ *   <li>An EOF without close_notify is a truncation: {@code connectionLost} gets a {@link TlsException} with
+ *       {@link TlsException.Reason#TRUNCATED} (no {@code eofReceived}).</li>
+ *   <li>{@code info()} has the {@code SSLSession} (protocol, cipher suite, peer certificates) and the ALPN result.</li>
+ * </ul>
+ *
  * <p>Compared with asyncio's {@code ssl=} argument: the same knobs ({@code server_hostname},
  * {@code ssl_handshake_timeout}, {@code ssl_shutdown_timeout}, ALPN through the context), gathered in one object.
  */

@@ -90,12 +90,13 @@ class TlsInteropTest {
         final Process process;
         final StringBuffer out = new StringBuffer();
         final OutputStream stdin;
+        final Thread reader;
 
         Peer(List<String> cmd) throws IOException {
             process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             processes.add(process);
             stdin = process.getOutputStream();
-            Thread.ofPlatform().daemon().start(() -> {
+            reader = Thread.ofPlatform().daemon().start(() -> {
                 try (InputStream in = process.getInputStream()) {
                     byte[] b = new byte[4096];
                     for (int n; (n = in.read(b)) > 0; ) {
@@ -123,6 +124,11 @@ class TlsInteropTest {
 
         int awaitExit() {
             runUntil(loop, () -> !process.isAlive(), Duration.ofSeconds(30));
+            try {
+                reader.join(5000); // the output may still be in the pipe when the process has exited
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             return process.exitValue();
         }
     }
@@ -185,6 +191,8 @@ class TlsInteropTest {
         c.send("after key update\n");
         c.await("after key update\n");
         c.send("k\n");
+        // s_client treats a whole stdin read starting with 'k' as the command: wait before sending more.
+        runUntil(loop, () -> c.out.toString().split("KEYUPDATE", -1).length == 3, Duration.ofSeconds(30));
         c.send("second update\n");
         c.await("second update\n");
         c.stdin.close();

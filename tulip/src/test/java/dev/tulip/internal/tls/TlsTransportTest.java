@@ -262,6 +262,107 @@ class TlsTransportTest {
     }
 
     @Test
+    void pauseReadingOnTheServerPausesTheClientsWritesOverTcp() {
+        List<Recorder> apps = new ArrayList<>();
+        Server s = tlsServer(server().build(), () -> {
+            Recorder r = new Recorder(loop);
+            apps.add(r);
+            return r;
+        });
+        Recorder c = new Recorder(loop);
+        run(loop, loop.createConnection(() -> c, "localhost", port(s), ConnectOptions.defaults(), client().build()));
+        runUntil(loop, () -> apps.size() == 1 && apps.get(0).transport != null, Duration.ofSeconds(10));
+        Recorder srv = apps.get(0);
+        srv.transport.pauseReading();
+        long sent = 0;
+        ByteBuffer block = ByteBuffer.allocate(64 * 1024);
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!c.writingPaused && System.nanoTime() < deadline) {
+            c.transport.write(block.clear());
+            sent += 64 * 1024;
+            loop.callLater(Duration.ofMillis(1), () -> { });
+            loop.runOnce();
+        }
+        assertTrue(c.writingPaused, "kernel buffers filled, then the TLS write buffer: the client is paused");
+        long before = srv.received.size();
+        for (int i = 0; i < 20; i++) {
+            loop.callLater(Duration.ofMillis(1), () -> { });
+            loop.runOnce();
+        }
+        assertEquals(before, srv.received.size(), "a paused TLS transport delivers nothing");
+        srv.transport.resumeReading();
+        long total = sent;
+        runUntil(loop, () -> srv.received.size() == total, Duration.ofSeconds(30));
+        runUntil(loop, () -> !c.writingPaused, Duration.ofSeconds(10));
+        c.transport.close();
+        run(loop, c.lost);
+        s.close();
+    }
+
+    @Test
+    void dataSentWhileTheServersHandshakeIsSlowArrivesAfterConnectionMade() {
+        // The server's delegated tasks take 100 ms each (a slow handshake); a TLS 1.3 client is done first and
+        // writes at once. The server must hold those records and deliver them after its connectionMade.
+        java.util.concurrent.ExecutorService slow = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Executor delayed = r -> slow.execute(() -> {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                r.run();
+            });
+            List<Recorder> apps = new ArrayList<>();
+            Server s = tlsServer(server().delegatedTaskExecutor(delayed).build(), () -> {
+                Recorder r = new Recorder(loop);
+                apps.add(r);
+                return r;
+            });
+            Recorder c = new Recorder(loop);
+            c.made.addDoneCallback(f -> c.transport.write(ByteBuffer.allocate(300_000)));
+            run(loop, loop.createConnection(() -> c, "localhost", port(s), ConnectOptions.defaults(),
+                    client().build()));
+            runUntil(loop, () -> apps.size() == 1 && apps.get(0).received.size() == 300_000, Duration.ofSeconds(20));
+            assertEquals(List.of("made", "data"), apps.get(0).events);
+            c.transport.close();
+            run(loop, c.lost);
+            s.close();
+        } finally {
+            slow.shutdownNow();
+        }
+    }
+
+    @Test
+    void tlsOverAUnixSocketByStartTls() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("tulip-tls-unix");
+        java.nio.file.Path path = dir.resolve("s.sock");
+        List<Recorder> serverApps = new ArrayList<>();
+        Server s = run(loop, loop.createUnixServer(() -> new Protocol() {
+            @Override
+            public void connectionMade(Transport t) {
+                Recorder app = new Recorder(loop);
+                app.onData = b -> app.transport.write(b);
+                serverApps.add(app);
+                loop.startTls(t, app, server().build());
+            }
+        }, path));
+        Recorder plain = new Recorder(loop);
+        run(loop, loop.createUnixConnection(() -> plain, path));
+        Recorder secure = new Recorder(loop);
+        Transport t = run(loop, loop.startTls(plain.transport, secure, client().serverHostname("localhost").build()));
+        t.write(ascii("over a UNIX socket"));
+        runUntil(loop, () -> secure.text().equals("over a UNIX socket"), Duration.ofSeconds(10));
+        assertNull(t.info().peerAddress() instanceof java.net.InetSocketAddress ? "inet" : null);
+        t.close();
+        run(loop, secure.lost);
+        assertNull(secure.lostCause);
+        s.close();
+        java.nio.file.Files.deleteIfExists(path);
+        java.nio.file.Files.deleteIfExists(dir);
+    }
+
+    @Test
     void tlsOverTlsThroughATlsTerminatingProxy() {
         // backend: TLS echo. proxy: terminates the client's outer TLS and relays the plaintext (which is the inner
         // TLS session) to the backend over TCP. client: outer TLS to the proxy, then startTls inside it.
