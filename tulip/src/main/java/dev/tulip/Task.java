@@ -29,6 +29,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * normally leaves its children running. {@link Options#detached()} tasks belong to the loop's root scope instead.
  * The loop holds every pending task strongly and cancels them when it closes.
  *
+ * <p><b>Engines.</b> A body runs on its own virtual thread, handed the loop while it runs, or, when the JVM exports
+ * {@code jdk.internal.vm} to Tulip, as a continuation on the loop thread; both behave the same. Never await while
+ * holding a monitor ({@code synchronized}): under continuations the monitor belongs to the loop thread and would not
+ * exclude other tasks. An await inside a class initializer or a native frame cannot suspend a continuation and
+ * throws {@link IllegalStateException}.
+ *
  * <p>Threading: loop thread only (a task body counts as the loop thread), except what {@link Future} allows on any
  * thread.
  *

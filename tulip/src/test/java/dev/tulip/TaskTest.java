@@ -604,4 +604,70 @@ class TaskTest {
             assertEquals("initialized", r); // a virtual thread parks pinned to its carrier: slower, still correct
         }
     }
+
+    @Test
+    void randomCancellationsNeverLoseAnUnwindOrAReport() {
+        // Property: whatever the interleaving of awaits and cancellations, every body unwinds exactly once, every
+        // task ends, and nothing reaches the exception handler.
+        List<ExceptionContext> reported = new ArrayList<>();
+        loop.setExceptionHandler((l, c) -> reported.add(c));
+        for (long seed = 1; seed <= 5; seed++) {
+            java.util.Random rnd = new java.util.Random(seed);
+            int n = 100;
+            int[] unwound = new int[n];
+            List<Future<String>> shared = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                Future<String> f = loop.createFuture();
+                shared.add(f);
+                loop.callLater(Duration.ofMillis(rnd.nextInt(2000)), () -> {
+                    if (!f.isDone()) {
+                        f.setResult("v");
+                    }
+                });
+            }
+            List<Task<Integer>> tasks = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int id = i;
+                long taskSeed = rnd.nextLong();
+                tasks.add(loop.createTask(() -> {
+                    java.util.Random r = new java.util.Random(taskSeed);
+                    int done = 0;
+                    try {
+                        for (int step = 0; step < 10; step++) {
+                            try {
+                                switch (r.nextInt(3)) {
+                                    case 0 -> Tulip.sleep(Duration.ofMillis(r.nextInt(500)));
+                                    case 1 -> Tulip.shield(shared.get(r.nextInt(shared.size()))).await();
+                                    default -> Tulip.sleep(Duration.ZERO);
+                                }
+                                done++;
+                            } catch (CancellationException e) {
+                                if (r.nextInt(4) != 0) {
+                                    throw e;
+                                }
+                                Task.current().uncancel(); // sometimes: swallow it and go on
+                            }
+                        }
+                        return done;
+                    } finally {
+                        unwound[id]++;
+                    }
+                }));
+            }
+            for (int i = 0; i < 150; i++) {
+                Task<Integer> victim = tasks.get(rnd.nextInt(n));
+                loop.callLater(Duration.ofMillis(rnd.nextInt(3000)), () -> victim.cancel("random"));
+            }
+            Future<List<Object>> all = Tulip.gatherReturningExceptions(tasks);
+            loop.runUntilComplete(all);
+            for (int i = 0; i < n; i++) {
+                assertTrue(tasks.get(i).isDone());
+                assertEquals(1, unwound[i], "task " + i + " seed " + seed);
+                Object outcome = all.result().get(i);
+                assertTrue(outcome instanceof Integer || outcome instanceof CancellationException, String.valueOf(outcome));
+            }
+            assertTrue(loop.allTasks().isEmpty());
+        }
+        assertTrue(reported.isEmpty(), reported.toString());
+    }
 }
