@@ -2,6 +2,7 @@
 # bench.sh: the side-by-side comparison of Tulip with its peers, in one run, on this machine (run: ./tulipw bench).
 #
 #   ./tulipw bench jmh [REGEX] [-- JMH options]   runs the JMH microbenchmarks instead (see jmh.sh)
+#   ./tulipw bench clients [--rounds N]           checks LoadClient against the C load client (see clients.sh)
 #   ./tulipw bench [--quick] [--rounds N] [--warmup S] [--seconds S] [--cells LIST] [--peers LIST] [--no-build]
 #
 #   --quick        2 s warm-up + 3 s measured, and only Tulip, Netty and C (no Python, no Node)
@@ -12,9 +13,11 @@
 #   --peers LIST   comma-separated subset of peer names (see --list)                           (default: all found)
 #   --list         print the peers that would run and the ones skipped (and why), then exit
 #   --no-build     do not run Maven / gcc first
+#   --jfr          profile the JVM servers with Java Flight Recorder over the measured window; writes
+#                  logs/<cell>.<round>.<server>.jfr and .hot.txt (jfr view hot-methods) per run
 #
 # Protocol (../shared/bench/README.md): a fresh server process per cell and round, pinned to core 0 (taskset -c 0),
-# the load pinned to core 1; the same discarded warm-up for every server; interleaved rounds; ratios to Netty epoll
+# the load pinned to core 1; the same discarded warm-up for every server; interleaved rounds (order rotated); ratios to Netty epoll
 # of the same round; server CPU time per request from /proc/PID/stat (utime+stime over the measured window).
 # Everything binds and targets 127.0.0.1 only. Output: results/<timestamp>/ at the repository root (git-ignored):
 # table.md, chart.svg, raw.csv and one log per server and load run.
@@ -23,7 +26,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
 if [ "${1:-}" = jmh ]; then shift; exec bash "$here/jmh.sh" "$@"; fi
-ROUNDS=3 WARMUP=5 SECONDS_MEASURED=5 QUICK=0 BUILD=1 LIST_ONLY=0
+if [ "${1:-}" = clients ]; then shift; exec bash "$here/clients.sh" "$@"; fi
+ROUNDS=3 WARMUP=5 SECONDS_MEASURED=5 QUICK=0 BUILD=1 LIST_ONLY=0 JFR=0
 CELLS="echo1k10,echo1k100,echo10k10,echo100k10,http"
 PEERS_WANTED=""
 while [ $# -gt 0 ]; do
@@ -36,7 +40,8 @@ while [ $# -gt 0 ]; do
     --peers) PEERS_WANTED="$2"; shift ;;
     --list) LIST_ONLY=1 ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --jfr) JFR=1 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -56,9 +61,15 @@ HOST=127.0.0.1   # the only address this script ever binds or targets
 if [ "$BUILD" = 1 ]; then
   echo "bench.sh: building (Maven package of tulip-examples and tulip-bench, gcc -O2 of the C tools)" >&2
   "$root/tulipw" mvn -q -pl tulip-examples,tulip-bench -am package -DskipTests >&2
+  # The neutral C tools live in shared/bench beside the repository ($TULIP_SHARED overrides).
+  shared=""
+  for d in "${TULIP_SHARED:-}" "$root/../shared" "$root/../../shared"; do
+    if [ -n "$d" ] && [ -f "$d/bench/echo_load.c" ]; then shared="$d"; break; fi
+  done
+  [ -n "$shared" ] || { echo "bench.sh: shared/bench/echo_load.c not found beside the repository (set TULIP_SHARED)" >&2; exit 3; }
   mkdir -p "$CDIR"
   for n in echo_load c_epoll_echo c_epoll_http; do
-    gcc -O2 -o "$CDIR/$n" "$root/../shared/bench/$n.c"
+    gcc -O2 -o "$CDIR/$n" "$shared/bench/$n.c"
   done
 fi
 [ -x "$CDIR/echo_load" ] || { echo "bench.sh: $CDIR/echo_load missing (run without --no-build)" >&2; exit 3; }
@@ -67,8 +78,9 @@ EX_CP=""
 if [ -f "$root/tulip-examples/target/runtime-classpath.txt" ]; then
   EX_CP="$root/tulip-examples/target/classes:$(cat "$root/tulip-examples/target/runtime-classpath.txt")"
 fi
-NETTY_JVM=("$JAVA" --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -cp "$BENCH_CP")
-TULIP_JVM=("$JAVA" --add-exports java.base/jdk.internal.vm=ALL-UNNAMED --enable-native-access=ALL-UNNAMED -cp "$EX_CP")
+# @JFR@ becomes the flight-recorder option with --jfr, and nothing otherwise.
+NETTY_JVM=("$JAVA" @JFR@ --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -cp "$BENCH_CP")
+TULIP_JVM=("$JAVA" @JFR@ --add-exports java.base/jdk.internal.vm=ALL-UNNAMED --enable-native-access=ALL-UNNAMED -cp "$EX_CP")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Peers: name|kind(echo,http)|command with @PORT@. Order is the order within a round.
@@ -76,7 +88,7 @@ TULIP_JVM=("$JAVA" --add-exports java.base/jdk.internal.vm=ALL-UNNAMED --enable-
 PEERS=() SKIPPED=()
 have_class() { [ -n "$EX_CP" ] && [ -f "$root/tulip-examples/target/classes/${1//.//}.class" ]; }
 add() { PEERS+=("$1|$2|$3"); }
-skip() { SKIPPED+=("$1: $2"); }
+skip() { local s; for s in "${SKIPPED[@]+"${SKIPPED[@]}"}"; do [ "$s" = "$1: $2" ] && return 0; done; SKIPPED+=("$1: $2"); }
 
 # Tulip servers, whichever exist in tulip-examples.
 if have_class dev.tulip.examples.EchoServer; then
@@ -163,7 +175,9 @@ echo "cell,round,peer,reqs_per_s,cpu_us_per_req,p50_us,p99_us,errors" > "$RAW"
   for s in "${SKIPPED[@]+"${SKIPPED[@]}"}"; do echo "skipped: $s"; done
 } > "$OUT/meta.txt"
 TICK="$(getconf CLK_TCK)"
-SERVER_PID=""
+GUARD_SECONDS=$(( WARMUP + SECONDS_MEASURED + 120 ))
+SERVER_PID=""   # the server process itself (its CPU is measured)
+GUARD_PID=""    # the timeout(1) that kills it if this script dies without cleaning up
 
 cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -173,17 +187,21 @@ cleanup() {
       sleep 0.1
     done
     kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
   fi
-  SERVER_PID=""
+  if [ -n "$GUARD_PID" ]; then
+    kill -TERM "$GUARD_PID" 2>/dev/null || true
+    wait "$GUARD_PID" 2>/dev/null || true
+  fi
+  SERVER_PID="" GUARD_PID=""
 }
 trap cleanup EXIT
 trap 'cleanup; echo "bench.sh: interrupted; partial results in $OUT" >&2; exit 130' INT TERM
 
-free_port() { # a port nothing listens on right now
-  local p
+free_port() { # a port nothing listens on right now, below the ephemeral range (clients' local ports live there)
+  local p lo
+  lo="$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
   for _ in $(seq 1 50); do
-    p=$(( 20000 + RANDOM % 30000 ))
+    p=$(( 10000 + RANDOM % (lo - 10000) ))
     if ! (exec 3<>"/dev/tcp/$HOST/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
   echo "bench.sh: no free port found" >&2; return 1
@@ -238,13 +256,30 @@ load() { # cell port seconds logfile -> runs the load on core 1; prints "reqs_pe
 run_cell() { # cell round peer-line
   local cell="$1" round="$2" name kind cmd port log c0 c1 res rps reqs p50 p99 err cpu
   name="$(echo "$3" | cut -d'|' -f1)"; kind="$(echo "$3" | cut -d'|' -f2)"; cmd="$(echo "$3" | cut -d'|' -f3-)"
-  port="$(free_port)"
-  cmd="${cmd//@PORT@/$port}"
   log="$OUT/logs/$cell.r$round.$name"
-  # shellcheck disable=SC2086  # the command line is split on purpose
-  taskset -c 0 $cmd > "$log.server.log" 2>&1 &
-  SERVER_PID=$!
-  if ! wait_listening "$port" "$SERVER_PID"; then
+  local attempt started=0 template="$cmd"
+  for attempt in 1 2 3; do # a port can be taken between the check and the bind: try another one
+    port="$(free_port)"
+    cmd="${template//@PORT@/$port}"
+    if [ "$JFR" = 1 ]; then
+      cmd="${cmd//@JFR@/-XX:StartFlightRecording=delay=$(( WARMUP + 1 ))s,settings=profile,dumponexit=true,filename=$log.jfr}"
+    else
+      cmd="${cmd//@JFR@ /}"
+    fi
+    # The server runs under timeout(1), so it ends by itself even if this script is killed outright.
+    # shellcheck disable=SC2086  # the command line is split on purpose
+    taskset -c 0 timeout -s KILL "$GUARD_SECONDS" $cmd > "$log.server.log" 2>&1 &
+    GUARD_PID=$!
+    SERVER_PID=""
+    for _ in $(seq 1 50); do
+      SERVER_PID="$(pgrep -P "$GUARD_PID" | head -1 || true)"
+      [ -n "$SERVER_PID" ] && break
+      sleep 0.05
+    done
+    if [ -n "$SERVER_PID" ] && wait_listening "$port" "$SERVER_PID"; then started=1; break; fi
+    cleanup
+  done
+  if [ "$started" = 0 ]; then
     echo "bench.sh: $name did not start for $cell (see $log.server.log)" >&2
     cleanup
     echo "$cell,$round,$name,0,0,0,0,1" >> "$RAW"
@@ -267,6 +302,9 @@ run_cell() { # cell round peer-line
   fi
   kill -0 "$SERVER_PID" 2>/dev/null || echo "bench.sh: $name died during $cell (see $log.server.log)" >&2
   cleanup
+  if [ -f "$log.jfr" ]; then
+    "$(dirname "$JAVA")/jfr" view --width 160 hot-methods "$log.jfr" > "$log.hot.txt" 2>&1 || true
+  fi
   read -r rps reqs p50 p99 err <<< "$res"
   cpu="$(awk -v d=$(( c1 - c0 )) -v t="$TICK" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.2f", d / t * 1e6 / n; else print 0 }')"
   printf '  %-10s round %d  %-15s %10.0f req/s  %7s us/req CPU  errors %s\n' "$cell" "$round" "$name" "$rps" "$cpu" "$err" >&2
@@ -279,12 +317,15 @@ for cell in ${CELLS//,/ }; do
   mapfile -t cell_peers < <(peers_of "$kind")
   [ ${#cell_peers[@]} -gt 0 ] || continue
   echo "bench.sh: cell $cell (${#cell_peers[@]} servers x $ROUNDS rounds)" >&2
+  n=${#cell_peers[@]}
   for round in $(seq 1 "$ROUNDS"); do
-    for p in "${cell_peers[@]}"; do run_cell "$cell" "$round" "$p"; done
+    # Rotate the order each round (A B C, B C A, ...) so no server always runs first or last.
+    for i in $(seq 0 $(( n - 1 ))); do run_cell "$cell" "$round" "${cell_peers[$(( (i + round - 1) % n ))]}"; done
   done
 done
 echo "bench.sh: measured in $(( $(date +%s) - start )) s" >&2
 
 "$PY" "$here/report.py" "$OUT" >&2 || python3 "$here/report.py" "$OUT" >&2
-echo "bench.sh: results in $OUT (table.md, chart.svg, raw.csv, logs/)" >&2
+if command -v rsvg-convert >/dev/null 2>&1; then rsvg-convert -o "$OUT/chart.png" "$OUT/chart.svg" || true; fi
+echo "bench.sh: results in $OUT (table.md, chart.svg, chart.png if rsvg-convert is installed, raw.csv, logs/)" >&2
 cat "$OUT/table.md"

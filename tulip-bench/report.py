@@ -120,7 +120,7 @@ def table(summary, meta):
 
 def chart(summary, title):
     """Horizontal bar chart, one panel per cell (bars = median req/s, label = req/s and ratio), like uvloop's."""
-    width, left, right, bar_h, gap, panel_gap = 900, 150, 170, 16, 4, 36
+    width, left, right, bar_h, gap, panel_gap = 960, 150, 300, 16, 4, 36
     y = 50
     parts = []
     for cell, peers in summary.items():
@@ -136,6 +136,8 @@ def chart(summary, title):
             label = f'{p["rps"]:,.0f} req/s'
             if p["ratio"] is not None:
                 label += f'  ({p["ratio"]:.2f}x)'
+            if p["cpu"] is not None:
+                label += f'  {p["cpu"]:.1f} us CPU/req'
             parts.append(f'<text x="{left + w + 6:.1f}" y="{y + bar_h - 4}" font-size="12">{label}</text>')
             y += bar_h + gap
         y += panel_gap
@@ -161,7 +163,7 @@ def main():
     with open(os.path.join(d, "table.md"), "w") as f:
         f.write(table(summary, meta) + "\n")
     with open(os.path.join(d, "chart.svg"), "w") as f:
-        f.write(chart(summary, "Requests per second, one event-loop thread (median; ratio to Netty epoll)"))
+        f.write(chart(summary, "Requests per second, one event-loop thread (median; ratio to Netty epoll; server CPU per request)"))
 
 
 if __name__ == "__main__":

@@ -269,7 +269,8 @@ public final class HttpServer {
         }
 
         private void flush() {
-            if (out.position() > 0) {
+            // isClosing: a write error may have started the close before connectionLost ran; drop the batch then.
+            if (out.position() > 0 && !transport.isClosing()) {
                 out.flip();
                 transport.write(out);
             }
