@@ -44,11 +44,24 @@ public final class EchoServer {
         @Override
         public void connectionMade(Transport t) {
             transport = t;
+            // Back-pressure as the C reference server does it: the moment the kernel does not take a whole echo,
+            // stop reading until the rest is written (no unbounded buffering, no copy of data we could not send).
+            t.setWriteBufferLimits(0, 0);
         }
 
         @Override
         public void dataReceived(ByteBuffer data) {
             transport.write(data);
+        }
+
+        @Override
+        public void pauseWriting() {
+            transport.pauseReading();
+        }
+
+        @Override
+        public void resumeWriting() {
+            transport.resumeReading();
         }
     }
 
