@@ -73,7 +73,9 @@ public final class FdExhaustionChild {
                 try {
                     conns.add(loop.runUntilComplete(loop.createConnection(Sink::new, "127.0.0.1", port)));
                 } catch (Throwable e) {
-                    connectFailure = e;
+                    // runUntilComplete wraps a checked failure in CompletionException (as Future.await does)
+                    connectFailure = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                            ? e.getCause() : e;
                 }
             }
             int opened = conns.size();

@@ -35,6 +35,23 @@ final class GuaranteeSupport {
         }
     }
 
+    /** What each open fd points at (for failure messages). */
+    static List<String> fdTargets() {
+        List<String> out = new ArrayList<>();
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path p : s.toList()) {
+                try {
+                    out.add(p.getFileName() + "->" + Files.readSymbolicLink(p));
+                } catch (IOException gone) {
+                    // closed meanwhile
+                }
+            }
+        } catch (IOException e) {
+            out.add(e.toString());
+        }
+        return out;
+    }
+
     /** Heap in use after a full collection, in bytes. */
     static long usedHeapAfterGc() {
         System.gc();
