@@ -201,7 +201,7 @@ class BadInputGuaranteesTest {
         System.out.printf("GUARANTEE http-fuzz cases=%d responses=%d closedWithoutResponse=%d fds(before/after)=%d/%d%n",
                 cases.get(), responses.get(), closedWithout.get(), fds0, fds);
         assertTrue(cases.get() > 100, "enough cases ran: " + cases.get());
-        assertTrue(fds <= fds0, "fds back to baseline");
+        assertTrue(fds <= fds0, "fds back to baseline: " + fds0 + " -> " + fds + " " + GuaranteeSupport.fdTargets());
     }
 
     private static void assertEchoLikeHello(int port) throws IOException {
