@@ -186,26 +186,33 @@ public final class SockOps {
         if (buf.isReadOnly()) {
             throw new IllegalArgumentException("the buffer is read-only");
         }
-        RecvInto op = new RecvInto(loop.createFuture(), ch, buf);
+        Read<Integer> op = new Read<>(loop.createFuture(), ch, buf, false);
         if (!op.attempt()) {
             of(loop).park(ch, op, true);
         }
         return op.f;
     }
 
-    private static final class RecvInto extends Op {
-        final Future<Integer> f;
+    /**
+     * One non-blocking read into {@code buf}: done when bytes (or EOF, -1) arrived. The future gets the count
+     * ({@code recvInto}) or the buffer flipped for reading ({@code recv}; EOF gives an empty buffer, as asyncio's b'').
+     */
+    private static final class Read<T> extends Op {
+        final Future<T> f;
         final SocketChannel ch;
         final ByteBuffer buf;
+        final boolean returnBuffer;
 
-        RecvInto(Future<Integer> f, SocketChannel ch, ByteBuffer buf) {
+        Read(Future<T> f, SocketChannel ch, ByteBuffer buf, boolean returnBuffer) {
             super(f);
             this.f = f;
             this.ch = ch;
             this.buf = buf;
+            this.returnBuffer = returnBuffer;
         }
 
         @Override
+        @SuppressWarnings("unchecked")
         boolean attempt() {
             int n;
             try {
@@ -217,7 +224,7 @@ public final class SockOps {
             if (n == 0 && buf.hasRemaining()) {
                 return false;
             }
-            f.setResult(n);
+            f.setResult((T) (returnBuffer ? buf.flip() : Integer.valueOf(n)));
             return true;
         }
     }
@@ -227,41 +234,11 @@ public final class SockOps {
             throw new IllegalArgumentException("maxBytes must be at least 1: " + maxBytes);
         }
         TulipLoop loop = check(eventLoop, ch);
-        Recv op = new Recv(loop.createFuture(), ch, ByteBuffer.allocate(maxBytes));
+        Read<ByteBuffer> op = new Read<>(loop.createFuture(), ch, ByteBuffer.allocate(maxBytes), true);
         if (!op.attempt()) {
             of(loop).park(ch, op, true);
         }
         return op.f;
-    }
-
-    private static final class Recv extends Op {
-        final Future<ByteBuffer> f;
-        final SocketChannel ch;
-        final ByteBuffer buf;
-
-        Recv(Future<ByteBuffer> f, SocketChannel ch, ByteBuffer buf) {
-            super(f);
-            this.f = f;
-            this.ch = ch;
-            this.buf = buf;
-        }
-
-        @Override
-        boolean attempt() {
-            int n;
-            try {
-                n = ch.read(buf);
-            } catch (IOException e) {
-                f.setException(e);
-                return true;
-            }
-            if (n == 0) {
-                return false;
-            }
-            buf.flip(); // EOF gives an empty buffer, as asyncio's b''
-            f.setResult(buf);
-            return true;
-        }
     }
 
     public static Future<Void> sendAll(EventLoop eventLoop, SocketChannel ch, ByteBuffer data) {
