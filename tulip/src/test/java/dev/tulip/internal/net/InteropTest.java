@@ -25,7 +25,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -134,20 +133,33 @@ class InteropTest {
         }
     }
 
-    /** Connects (retrying while the peer server starts), sends, half-closes, reads to EOF. */
-    String clientExchange(Supplier<Future<Connection<Recorder>>> connect, Recorder[] holder, String msg) {
-        Connection<Recorder> c = null;
-        for (int i = 0; i < 100 && c == null; i++) {
+    /**
+     * Connects, retrying while the peer server starts (a fresh machine can take seconds to start its first socat or
+     * nc), for up to 30 s of wall-clock time with a 50 ms pause between attempts; fails with the last error and the
+     * peer's output.
+     */
+    Connection<Recorder> connectWithRetry(Supplier<Future<Connection<Recorder>>> connect, Process peer)
+            throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        Throwable last = null;
+        while (System.nanoTime() < deadline && peer.isAlive()) {
             Future<Connection<Recorder>> f = connect.get();
             runUntil(loop, f::isDone);
             if (f.exception() == null) {
-                c = f.result();
-            } else {
-                loop.callLater(Duration.ofMillis(50), () -> { });
-                loop.runOnce();
+                return f.result();
             }
+            last = f.exception();
+            long pauseEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+            runUntil(loop, () -> System.nanoTime() >= pauseEnd);
         }
-        assertTrue(c != null, "the peer server never accepted");
+        throw new AssertionError("the peer server never accepted (alive: " + peer.isAlive() + ", last error: " + last
+                + ", its output: " + Files.readString(outputs.get(peer)) + ")", last);
+    }
+
+    /** Connects (retrying while the peer server starts), sends, half-closes, reads to EOF. */
+    String clientExchange(Supplier<Future<Connection<Recorder>>> connect, Process peer, Recorder[] holder,
+            String msg) throws IOException {
+        Connection<Recorder> c = connectWithRetry(connect, peer);
         c.transport().write(bytes(msg));
         c.transport().writeEof();
         assertNull(run(loop, holder[0].lost));
@@ -173,10 +185,10 @@ class InteropTest {
     void socatServerAgainstOurTcpClient() throws Exception {
         need("socat");
         int port = freePort();
-        start(null, "socat", "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr", "EXEC:cat");
+        Process peer = start(null, "socat", "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr", "EXEC:cat");
         Recorder[] h = new Recorder[1];
         assertEquals("echo me", clientExchange(
-                () -> loop.createConnection(recorder(h), "127.0.0.1", port), h, "echo me"));
+                () -> loop.createConnection(recorder(h), "127.0.0.1", port), peer, h, "echo me"));
     }
 
     @Test
@@ -187,9 +199,10 @@ class InteropTest {
         assertEquals("got via unix", finish(start("via unix", "socat", "-t", "5", "-", "UNIX-CONNECT:" + ours)));
         srv.close();
         Path theirs = dir.resolve("theirs.sock");
-        start(null, "socat", "UNIX-LISTEN:" + theirs, "EXEC:cat");
+        Process peer = start(null, "socat", "UNIX-LISTEN:" + theirs, "EXEC:cat");
         Recorder[] h = new Recorder[1];
-        assertEquals("cat says", clientExchange(() -> loop.createUnixConnection(recorder(h), theirs), h, "cat says"));
+        assertEquals("cat says",
+                clientExchange(() -> loop.createUnixConnection(recorder(h), theirs), peer, h, "cat says"));
     }
 
     @Test
@@ -206,18 +219,8 @@ class InteropTest {
         int port = freePort();
         Process server = start(null, "nc", "-l", "127.0.0.1", "" + port);
         Recorder[] h = new Recorder[1];
-        Connection<Recorder> c = null;
-        for (int i = 0; i < 100 && c == null; i++) {
-            Future<Connection<Recorder>> f = loop.createConnection(recorder(h), "127.0.0.1", port);
-            runUntil(loop, f::isDone);
-            if (f.exception() == null) {
-                c = f.result();
-            } else {
-                loop.callLater(Duration.ofMillis(50), () -> { });
-                loop.runOnce();
-            }
-        }
-        assertTrue(c != null);
+        Connection<Recorder> c =
+                connectWithRetry(() -> loop.createConnection(recorder(h), "127.0.0.1", port), server);
         c.transport().write(bytes("to nc"));
         c.transport().writeEof();
         assertEquals("to nc", finish(server));
@@ -294,12 +297,12 @@ class InteropTest {
                     await asyncio.sleep(30)
                 asyncio.run(main())
                 """;
-        start(null, PYTHON, "-c", py, portFile.toString());
-        runUntil(loop, () -> Files.exists(portFile));
+        Process peer = start(null, PYTHON, "-c", py, portFile.toString());
+        runUntil(loop, () -> Files.exists(portFile) || !peer.isAlive());
         int port = Integer.parseInt(Files.readString(portFile).trim());
         Recorder[] h = new Recorder[1];
-        assertEquals("py got tulip", clientExchange(() -> loop.createConnection(recorder(h), "127.0.0.1", port), h,
-                "tulip"));
+        assertEquals("py got tulip", clientExchange(() -> loop.createConnection(recorder(h), "127.0.0.1", port), peer,
+                h, "tulip"));
     }
 
     @Test
