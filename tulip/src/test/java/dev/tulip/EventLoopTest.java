@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tulip.internal.loop.LoopProbe;
 import dev.tulip.internal.loop.TulipLoop;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -280,18 +281,25 @@ class EventLoopTest {
     void callSoonThreadsafeWakesABlockedLoop() throws Exception {
         try (EventLoop loop = EventLoop.create()) {
             Future<String> f = loop.createFuture();
+            Thread loopThread = Thread.currentThread();
+            AtomicReference<Throwable> failed = new AtomicReference<>();
             Thread t = new Thread(() -> {
                 try {
-                    Thread.sleep(50);
-                } catch (InterruptedException ignored) {
-                    // proceed
+                    // Call only once the loop is blocked (no timers, no I/O): a fixed pause let a loaded machine
+                    // make the call before the loop slept, and then nothing had to wake it.
+                    LoopProbe.awaitAsleep(loop, loopThread);
+                } catch (Throwable e) {
+                    failed.set(e);
                 }
                 loop.callSoonThreadsafe(() -> f.setResult("woken"));
             });
             t.start();
-            assertEquals("woken", loop.runUntilComplete(f)); // no timers, no I/O: blocked until woken
+            assertEquals("woken", loop.runUntilComplete(f));
             t.join();
-            assertTrue(((TulipLoop) loop).wakeupCount() >= 1);
+            if (failed.get() != null) {
+                throw new AssertionError(failed.get());
+            }
+            assertEquals(1, ((TulipLoop) loop).wakeupCount(), "wake-ups of a loop blocked in its backend");
         }
     }
 

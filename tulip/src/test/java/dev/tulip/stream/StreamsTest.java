@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.tulip.Coroutine;
 import dev.tulip.EventLoop;
 import dev.tulip.Task;
+import dev.tulip.Tulip;
 import dev.tulip.ExceptionContext;
 import dev.tulip.Future;
 import dev.tulip.transport.Server;
@@ -23,20 +24,26 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Streams over real loopback sockets, with Tulip on both ends and with socat, nc and Python asyncio as peers. */
-@Timeout(30)
+/**
+ * Streams over real loopback sockets, with Tulip on both ends and with socat, nc and Python asyncio as peers. The
+ * timeout is generous: a fresh or loaded machine can take seconds to start an outside peer.
+ */
+@Timeout(120)
 class StreamsTest {
     EventLoop loop;
     final List<ExceptionContext> errors = new ArrayList<>();
@@ -337,11 +344,31 @@ class StreamsTest {
         p.getOutputStream().write(input.getBytes(UTF_8));
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), UTF_8);
-        if (!p.waitFor(15, TimeUnit.SECONDS)) {
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError("process did not finish: " + List.of(cmd));
         }
         return out;
+    }
+
+    /**
+     * Connects to an outside server that is still starting: socat creates its socket file when it binds and accepts
+     * only once it listens, and a fresh or loaded machine can take seconds for both. Retries every 50 ms for up to
+     * 60 s of wall-clock time, while the peer runs; fails with the last error. Runs in a task.
+     */
+    static StreamConnection connectWhileStarting(Supplier<Future<StreamConnection>> connect, Process peer) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        for (;;) {
+            Future<StreamConnection> f = connect.get();
+            try {
+                return f.await();
+            } catch (CompletionException e) {
+                if (!(e.getCause() instanceof IOException) || System.nanoTime() > deadline || !peer.isAlive()) {
+                    throw new AssertionError("the peer never accepted (alive: " + peer.isAlive() + ")", e.getCause());
+                }
+            }
+            Tulip.sleep(Duration.ofMillis(50));
+        }
     }
 
     @Test
@@ -407,7 +434,7 @@ class StreamsTest {
     void socatClientAgainstTulipServer() {
         assumeTrue(exists("/usr/bin/socat"), "socat is not installed (apt-get install socat)");
         Server server = run(() -> Streams.startServer(ECHO, "127.0.0.1", 0).await());
-        String out = offLoop(() -> runProcess("a\nb\n", "/usr/bin/socat", "-t", "5", "-",
+        String out = offLoop(() -> runProcess("a\nb\n", "/usr/bin/socat", "-t", "30", "-",
                 "TCP:127.0.0.1:" + port(server)));
         assertEquals("echo: a\necho: b\n", out);
         server.close();
@@ -420,12 +447,8 @@ class StreamsTest {
         Process p = new ProcessBuilder("/usr/bin/socat", "UNIX-LISTEN:" + sock, "EXEC:cat")
                 .redirectErrorStream(true).start();
         try {
-            for (int i = 0; i < 500 && !Files.exists(sock); i++) {
-                Thread.sleep(10);
-            }
-            assumeTrue(Files.exists(sock), "socat did not create its socket");
             String got = run(() -> {
-                StreamConnection c = Streams.openUnixConnection(sock).await();
+                StreamConnection c = connectWhileStarting(() -> Streams.openUnixConnection(sock), p);
                 byte[] big = new byte[200_000];
                 for (int i = 0; i < big.length; i++) {
                     big[i] = (byte) i;

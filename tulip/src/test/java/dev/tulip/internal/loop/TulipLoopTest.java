@@ -9,7 +9,9 @@ import dev.tulip.Future;
 import dev.tulip.Scope;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -41,15 +43,22 @@ class TulipLoopTest {
             el.runUntilComplete(done);
             assertEquals(0, loop.wakeupCount(), "the loop was running callbacks: nobody needed to wake it");
             assertTrue(ran.get() > 0);
-            // A sleeping loop gets one wake-up for a burst. To make the count deterministic, the burst's first callback
-            // holds the loop (awake) until the producer has sent everything.
+            // A sleeping loop gets exactly one wake-up for a burst. The producer starts once the loop is blocked in
+            // its backend: a fixed pause was a guess that a loaded machine breaks (a loop not yet asleep takes the
+            // burst with no wake-up; one re-checking its inbox while the first call is half-linked misses it,
+            // announces a second sleep and can be woken twice). The burst's first callback then holds the loop
+            // awake until everything is sent, so no later call finds it asleep.
             long before = loop.wakeupCount();
             Future<Void> burst = el.createFuture();
-            java.util.concurrent.CountDownLatch sent = new java.util.concurrent.CountDownLatch(1);
+            CountDownLatch sent = new CountDownLatch(1);
+            Thread loopThread = Thread.currentThread();
+            AtomicReference<Throwable> producerFailed = new AtomicReference<>();
             Thread t = new Thread(() -> {
                 try {
-                    Thread.sleep(50); // the loop is asleep in poll by now (no timers, no I/O)
-                } catch (InterruptedException e) {
+                    LoopProbe.awaitAsleep(el, loopThread);
+                } catch (Throwable e) {
+                    producerFailed.set(e);
+                    el.callSoonThreadsafe(() -> burst.setResult(null)); // let the test thread report it
                     return;
                 }
                 el.callSoonThreadsafe(() -> {
@@ -68,7 +77,10 @@ class TulipLoopTest {
             t.start();
             el.runUntilComplete(burst);
             t.join();
-            assertTrue(loop.wakeupCount() - before <= 1, "wake-ups " + (loop.wakeupCount() - before));
+            if (producerFailed.get() != null) {
+                throw new AssertionError(producerFailed.get());
+            }
+            assertEquals(1, loop.wakeupCount() - before, "wake-ups of a loop that slept until a burst came");
             assertEquals(11_000, ran.get());
         }
     }

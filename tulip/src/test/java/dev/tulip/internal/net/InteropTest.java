@@ -25,6 +25,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -40,9 +41,14 @@ import org.junit.jupiter.api.io.TempDir;
  * clients and as servers, over TCP and UNIX sockets, with half-close. Each test is skipped, with the reason, when
  * its tool is not installed (CI installs socat, netcat-openbsd and curl).
  */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
 class InteropTest {
     static final String PYTHON = "/usr/bin/python3";
+    /**
+     * How long a step that waits for an outside process may take before the test fails: generous, because a fresh
+     * or loaded machine can take seconds to start socat, nc, curl or Python, and no assertion here is about speed.
+     */
+    static final Duration PEER_WAIT = Duration.ofSeconds(45);
     EventLoop loop;
     final List<ExceptionContext> errors = new ArrayList<>();
     final List<Process> processes = new ArrayList<>();
@@ -95,8 +101,17 @@ class InteropTest {
 
     /** Runs the loop until the process exits; returns its output. */
     String finish(Process p) throws IOException {
-        runUntil(loop, () -> !p.isAlive());
+        runUntil(loop, () -> !p.isAlive(), PEER_WAIT, () -> "the peer " + p.info().commandLine().orElse("?")
+                + " did not exit (its output so far: " + output(p) + ")");
         return Files.readString(outputs.get(p));
+    }
+
+    String output(Process p) {
+        try {
+            return Files.readString(outputs.get(p));
+        } catch (IOException e) {
+            return "unreadable: " + e;
+        }
     }
 
     static int freePort() throws IOException {
@@ -135,12 +150,12 @@ class InteropTest {
 
     /**
      * Connects, retrying while the peer server starts (a fresh machine can take seconds to start its first socat or
-     * nc), for up to 30 s of wall-clock time with a 50 ms pause between attempts; fails with the last error and the
-     * peer's output.
+     * nc), for up to {@link #PEER_WAIT} of wall-clock time with a 50 ms pause between attempts; fails with the last
+     * error and the peer's output.
      */
     Connection<Recorder> connectWithRetry(Supplier<Future<Connection<Recorder>>> connect, Process peer)
             throws IOException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + PEER_WAIT.toNanos();
         Throwable last = null;
         while (System.nanoTime() < deadline && peer.isAlive()) {
             Future<Connection<Recorder>> f = connect.get();
@@ -162,7 +177,7 @@ class InteropTest {
         Connection<Recorder> c = connectWithRetry(connect, peer);
         c.transport().write(bytes(msg));
         c.transport().writeEof();
-        assertNull(run(loop, holder[0].lost));
+        assertNull(run(loop, holder[0].lost, PEER_WAIT));
         return holder[0].text();
     }
 
@@ -176,7 +191,7 @@ class InteropTest {
     void socatClientAgainstOurTcpServer() throws Exception {
         need("socat");
         Server srv = run(loop, loop.createServer(HalfCloseResponder::new, "127.0.0.1", 0));
-        Process p = start("hello socat", "socat", "-t", "5", "-", "TCP:127.0.0.1:" + port(srv));
+        Process p = start("hello socat", "socat", "-t", "30", "-", "TCP:127.0.0.1:" + port(srv));
         assertEquals("got hello socat", finish(p));
         srv.close();
     }
@@ -196,7 +211,7 @@ class InteropTest {
         need("socat");
         Path ours = dir.resolve("ours.sock");
         Server srv = run(loop, loop.createUnixServer(HalfCloseResponder::new, ours));
-        assertEquals("got via unix", finish(start("via unix", "socat", "-t", "5", "-", "UNIX-CONNECT:" + ours)));
+        assertEquals("got via unix", finish(start("via unix", "socat", "-t", "30", "-", "UNIX-CONNECT:" + ours)));
         srv.close();
         Path theirs = dir.resolve("theirs.sock");
         Process peer = start(null, "socat", "UNIX-LISTEN:" + theirs, "EXEC:cat");
@@ -254,7 +269,7 @@ class InteropTest {
         }, "127.0.0.1", 0));
         String url = "http://127.0.0.1:" + port(srv);
         // Two requests on one keep-alive connection.
-        Process p = start(null, "curl", "-sS", "--max-time", "10", url + "/a", url + "/b");
+        Process p = start(null, "curl", "-sS", "--max-time", "30", url + "/a", url + "/b");
         assertEquals("Hello, /a\nHello, /b\n", finish(p));
         srv.close();
         srv.closeClients();
@@ -294,11 +309,13 @@ class InteropTest {
                     srv = await asyncio.start_server(handle, '127.0.0.1', 0)
                     open(sys.argv[1] + '.tmp', 'w').write(str(srv.sockets[0].getsockname()[1]))
                     import os; os.rename(sys.argv[1] + '.tmp', sys.argv[1])
-                    await asyncio.sleep(30)
+                    await asyncio.sleep(600)  # ended by the test's tearDown
                 asyncio.run(main())
                 """;
         Process peer = start(null, PYTHON, "-c", py, portFile.toString());
-        runUntil(loop, () -> Files.exists(portFile) || !peer.isAlive());
+        runUntil(loop, () -> Files.exists(portFile) || !peer.isAlive(), PEER_WAIT,
+                () -> "the Python server wrote no port file (its output so far: " + output(peer) + ")");
+        assertTrue(Files.exists(portFile), "the Python server exited without a port: " + output(peer));
         int port = Integer.parseInt(Files.readString(portFile).trim());
         Recorder[] h = new Recorder[1];
         assertEquals("py got tulip", clientExchange(() -> loop.createConnection(recorder(h), "127.0.0.1", port), peer,

@@ -50,10 +50,22 @@ final class NetTesting {
 
     /** Runs loop passes until {@code cond} holds (at most 10 s). */
     static void runUntil(EventLoop loop, java.util.function.BooleanSupplier cond) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
+        runUntil(loop, cond, () -> "condition not reached");
+    }
+
+    /** Runs loop passes until {@code cond} holds (at most 10 s); fails saying {@code what} was seen instead. */
+    static void runUntil(EventLoop loop, java.util.function.BooleanSupplier cond,
+            java.util.function.Supplier<String> what) {
+        runUntil(loop, cond, Duration.ofSeconds(10), what);
+    }
+
+    /** Runs loop passes until {@code cond} holds (at most {@code limit}); fails saying {@code what} was seen. */
+    static void runUntil(EventLoop loop, java.util.function.BooleanSupplier cond, Duration limit,
+            java.util.function.Supplier<String> what) {
+        long deadline = System.nanoTime() + limit.toNanos();
         while (!cond.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not reached in 10 s");
+                throw new AssertionError(what.get() + " in " + limit.toSeconds() + " s");
             }
             loop.callLater(Duration.ofMillis(5), () -> { });
             loop.runOnce();

@@ -45,6 +45,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(120)
 class TlsInteropTest {
     static final String PYTHON = "/usr/bin/python3";
+    /**
+     * How long a step that waits for an outside process may take before the test fails: generous, because a fresh
+     * or loaded machine can take seconds to start openssl, curl or Python, and no assertion here is about speed.
+     */
+    static final Duration PEER_WAIT = Duration.ofSeconds(60);
     private EventLoop loop;
     private final List<Process> processes = new ArrayList<>();
     private static TestCerts certs;
@@ -116,18 +121,28 @@ class TlsInteropTest {
         /** Runs the loop until the output contains {@code s}. */
         void await(String s) {
             try {
-                runUntil(loop, () -> out.toString().contains(s), Duration.ofSeconds(30));
+                runUntil(loop, () -> out.toString().contains(s), PEER_WAIT);
             } catch (AssertionError e) {
                 throw new AssertionError("peer output never contained '" + s + "':\n" + out, e);
             }
         }
 
+        /** Runs the loop until the process exits, then waits for the rest of its output; returns its exit code. */
         int awaitExit() {
-            runUntil(loop, () -> !process.isAlive(), Duration.ofSeconds(30));
             try {
-                reader.join(5000); // the output may still be in the pipe when the process has exited
+                runUntil(loop, () -> !process.isAlive(), PEER_WAIT);
+            } catch (AssertionError e) {
+                throw new AssertionError("the peer did not exit; its output:\n" + out, e);
+            }
+            // The output may still be in the pipe when the process has exited: the reader ends at the pipe's EOF.
+            // A bounded join that gave up silently let a loaded machine compare a truncated output.
+            try {
+                if (!reader.join(PEER_WAIT)) {
+                    throw new AssertionError("the peer exited but its output never reached EOF; so far:\n" + out);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted while reading the peer's output", e);
             }
             return process.exitValue();
         }
@@ -152,8 +167,7 @@ class TlsInteropTest {
         Peer s = new Peer(List.of("openssl", "s_server", "-accept", "127.0.0.1:0", version,
                 "-cert", certs.chainPem("server").toString(), "-key", certs.keyPem("server").toString(), "-rev"));
         s.await("ACCEPT");
-        runUntil(loop, () -> Pattern.compile("ACCEPT 127\\.0\\.0\\.1:\\d+\\s").matcher(s.out).find(),
-                Duration.ofSeconds(10));
+        runUntil(loop, () -> Pattern.compile("ACCEPT 127\\.0\\.0\\.1:\\d+\\s").matcher(s.out).find(), PEER_WAIT);
         Matcher m = Pattern.compile("ACCEPT 127\\.0\\.0\\.1:(\\d+)").matcher(s.out);
         assertTrue(m.find());
         int port = Integer.parseInt(m.group(1));
@@ -162,7 +176,7 @@ class TlsInteropTest {
         assertEquals(version.equals("-tls1_3") ? "TLSv1.3" : "TLSv1.2",
                 r.transport.info().sslSession().getProtocol());
         r.transport.write(ascii("hello openssl\n"));
-        runUntil(loop, () -> r.text().contains("lssnepo olleh"), Duration.ofSeconds(10));
+        runUntil(loop, () -> r.text().contains("lssnepo olleh"), PEER_WAIT);
         r.transport.close();
         Throwable cause = run(loop, r.lost);
         assertInstanceOf(Recorder.NoError.class, cause, "a clean close with openssl: " + cause);
@@ -185,14 +199,14 @@ class TlsInteropTest {
         c.await("Verify return code: 0 (ok)");
         c.send("first line\n");
         c.await("first line\n");
-        // 'k' asks openssl to send a KeyUpdate requesting ours in return; 'K' would not request one.
+        // 'k' makes openssl send a KeyUpdate (update_not_requested; 'K' would request ours in return).
         c.send("k\n");
         c.await("KEYUPDATE");
         c.send("after key update\n");
         c.await("after key update\n");
         c.send("k\n");
         // s_client treats a whole stdin read starting with 'k' as the command: wait before sending more.
-        runUntil(loop, () -> c.out.toString().split("KEYUPDATE", -1).length == 3, Duration.ofSeconds(30));
+        runUntil(loop, () -> c.out.toString().split("KEYUPDATE", -1).length == 3, PEER_WAIT);
         c.send("second update\n");
         c.await("second update\n");
         c.stdin.close();
@@ -276,7 +290,7 @@ class TlsInteropTest {
     void curlAgainstTlsHelloServer(String version) throws Exception {
         assumeTrue(onPath("curl"), "curl is not installed");
         Server s = tlsServer(server().alpnProtocols("http/1.1").build(), Hello::new);
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "20", "--cacert",
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "45", "--cacert",
                 certs.caPem().toString()));
         cmd.addAll(List.of(version.split(" ")));
         cmd.add("https://localhost:" + port(s) + "/");
@@ -290,7 +304,7 @@ class TlsInteropTest {
     void curlRejectsAnUntrustedServerAndWeSeeWhy() throws Exception {
         assumeTrue(onPath("curl"), "curl is not installed");
         Server s = tlsServer(TlsOptions.server(certs.untrustedServerContext).build(), Hello::new);
-        Peer c = new Peer(List.of("curl", "-sS", "--max-time", "20", "--cacert", certs.caPem().toString(),
+        Peer c = new Peer(List.of("curl", "-sS", "--max-time", "45", "--cacert", certs.caPem().toString(),
                 "https://localhost:" + port(s) + "/"));
         assertEquals(60, c.awaitExit(), c.out.toString()); // 60: peer certificate cannot be authenticated
         s.close();
@@ -344,12 +358,12 @@ class TlsInteropTest {
                     ctx.load_cert_chain(sys.argv[1], sys.argv[2])
                     srv = await asyncio.start_server(handle, '127.0.0.1', 0, ssl=ctx)
                     print('PORT', srv.sockets[0].getsockname()[1], flush=True)
-                    await asyncio.sleep(60)
+                    await asyncio.sleep(600)  # ended by the test's tearDown
                 asyncio.run(main())
                 """;
         Peer p = python(script, certs.chainPem("server").toString(), certs.keyPem("server").toString());
         p.await("PORT ");
-        runUntil(loop, () -> Pattern.compile("PORT (\\d+)\n").matcher(p.out).find(), Duration.ofSeconds(10));
+        runUntil(loop, () -> Pattern.compile("PORT (\\d+)\n").matcher(p.out).find(), PEER_WAIT);
         Matcher m = Pattern.compile("PORT (\\d+)").matcher(p.out);
         assertTrue(m.find());
         TlsTesting.Pump pump = new TlsTesting.Pump(loop, 4 << 20, 4 << 20);
@@ -378,12 +392,12 @@ class TlsInteropTest {
                     ctx.load_cert_chain(sys.argv[1], sys.argv[2])
                     srv = await asyncio.start_server(handle, '127.0.0.1', 0, ssl=ctx)
                     print('PORT', srv.sockets[0].getsockname()[1], flush=True)
-                    await asyncio.sleep(60)
+                    await asyncio.sleep(600)  # ended by the test's tearDown
                 asyncio.run(main())
                 """;
         Peer p = python(script, certs.chainPem("server").toString(), certs.keyPem("server").toString());
         p.await("PORT ");
-        runUntil(loop, () -> Pattern.compile("PORT (\\d+)\n").matcher(p.out).find(), Duration.ofSeconds(10));
+        runUntil(loop, () -> Pattern.compile("PORT (\\d+)\n").matcher(p.out).find(), PEER_WAIT);
         Matcher m = Pattern.compile("PORT (\\d+)").matcher(p.out);
         assertTrue(m.find());
         Recorder r = new Recorder(loop);
