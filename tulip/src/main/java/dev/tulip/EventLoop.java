@@ -871,7 +871,9 @@ public interface EventLoop extends AutoCloseable {
      * @param signal   the signal name
      * @param callback what to run on the loop
      * @throws IllegalArgumentException if the name is unknown or the JVM reserves the signal (QUIT, USR1 in some
-     *                                  configurations, KILL, STOP, SEGV...), saying so
+     *                                  configurations, KILL, STOP, SEGV...), or if it is INT, TERM or HUP and the
+     *                                  process ignores it (started with nohup, or in the background by a shell
+     *                                  without job control: the JVM then installs no handler), saying so
      */
     default void addSignalHandler(String signal, Runnable callback) {
         dev.tulip.internal.proc.Signals.add((TulipLoop) this, signal, callback);

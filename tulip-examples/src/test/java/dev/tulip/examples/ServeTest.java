@@ -23,7 +23,14 @@ import org.junit.jupiter.api.Timeout;
 class ServeTest {
 
     private static Process start(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
+        List<String> cmd = new ArrayList<>();
+        if (new java.io.File("/usr/bin/env").canExecute()
+                && new ProcessBuilder("/usr/bin/env", "--default-signal=INT", "true").start().waitFor() == 0) {
+            // A child inherits an ignored SIGINT (this JVM started as a background job of a shell without job
+            // control), and the JVM installs no handler over an ignored INT: reset it, as a terminal's child has it.
+            cmd.addAll(List.of("/usr/bin/env", "--default-signal=INT"));
+        }
+        cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
                 System.getProperty("java.class.path"), Serve.class.getName()));
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectErrorStream(true).start();

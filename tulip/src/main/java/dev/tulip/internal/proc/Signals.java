@@ -25,6 +25,8 @@ public final class Signals {
     }
 
     private static final Map<String, Installed> INSTALLED = new ConcurrentHashMap<>();
+    /** The signals the JVM uses for shutdown hooks: it leaves them ignored if the process started ignoring them. */
+    private static final java.util.Set<String> SHUTDOWN_SIGNALS = java.util.Set.of("INT", "TERM", "HUP");
     /** Loops that already remove their handlers when they close. */
     private static final java.util.Set<TulipLoop> HOOKED =
             java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>());
@@ -72,6 +74,15 @@ public final class Signals {
             throw new IllegalArgumentException("SIG" + name + " is reserved by the JVM and cannot be handled by an "
                     + "application (" + e.getMessage() + "); the JVM lets applications handle INT, TERM, HUP, USR2, "
                     + "CHLD, CONT, WINCH, PIPE, ALRM and other non-reserved signals", e);
+        }
+        if (previous == SignalHandler.SIG_IGN && SHUTDOWN_SIGNALS.contains(name)) {
+            // The JVM installs nothing over a shutdown signal that the process ignores (started with nohup, or as a
+            // background job of a shell without job control): the handler would never run. Say so instead of
+            // accepting it silently, and take the Java-side registration back.
+            Signal.handle(sig, SignalHandler.SIG_IGN);
+            throw new IllegalArgumentException("SIG" + name + " is ignored by this process (it was started with "
+                    + "nohup, or in the background by a shell without job control), and the JVM does not let "
+                    + "applications handle a shutdown signal the process ignores");
         }
         if (HOOKED.add(loop)) {
             loop.addCloseHook(() -> removeAll(loop));
