@@ -197,7 +197,7 @@ class BadInputGuaranteesTest {
             assertTrue(problems.isEmpty(), "problems: " + problems);
             assertTrue(lt.failures.isEmpty(), "no exception escaped to the loop: " + lt.failures);
         }
-        long fds = GuaranteeSupport.awaitFdsAtMost(fds0, 10_000);
+        long fds = GuaranteeSupport.awaitFdsAtMost(fds0, 30_000);
         System.out.printf("GUARANTEE http-fuzz cases=%d responses=%d closedWithoutResponse=%d fds(before/after)=%d/%d%n",
                 cases.get(), responses.get(), closedWithout.get(), fds0, fds);
         assertTrue(cases.get() > 100, "enough cases ran: " + cases.get());
@@ -430,7 +430,7 @@ class BadInputGuaranteesTest {
                 return null;
             });
         }
-        assertTrue(GuaranteeSupport.awaitFdsAtMost(fds0, 10_000) <= fds0, "no fd leaked");
+        assertTrue(GuaranteeSupport.awaitFdsAtMost(fds0, 30_000) <= fds0, "no fd leaked");
     }
 
     @Test

@@ -290,7 +290,7 @@ class FaultGuaranteesTest {
             Thread.sleep(20);
         }
         assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "child process killed");
-        long fds = GuaranteeSupport.awaitFdsAtMost(fds0, 10_000);
+        long fds = GuaranteeSupport.awaitFdsAtMost(fds0, 30_000);
         while (GuaranteeSupport.liveThreads() > threads0 && System.currentTimeMillis() < end) {
             Thread.sleep(20);
         }
@@ -431,7 +431,7 @@ class FaultGuaranteesTest {
         }
         loop.close();
         assertTrue(loop.isClosed());
-        long fds = GuaranteeSupport.awaitFdsAtMost(fds0, 10_000);
+        long fds = GuaranteeSupport.awaitFdsAtMost(fds0, 30_000);
         assertTrue(fds <= fds0, "closing released every fd: " + fds0 + " -> " + fds + " " + GuaranteeSupport.fdTargets());
     }
 }

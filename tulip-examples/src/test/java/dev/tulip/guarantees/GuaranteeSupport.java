@@ -232,8 +232,11 @@ final class GuaranteeSupport {
             return null;
         }
 
+        /** Waits until the child's output reached EOF (after it exited); fails if it does not within 60 s. */
         void join() throws InterruptedException {
-            reader.join(10_000);
+            if (!reader.join(java.time.Duration.ofSeconds(60))) {
+                throw new AssertionError("the child's output never reached EOF; so far: " + lines);
+            }
         }
     }
 

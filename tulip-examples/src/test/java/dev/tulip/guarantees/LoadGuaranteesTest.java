@@ -161,7 +161,7 @@ class LoadGuaranteesTest {
         assertEquals(GuaranteeSupport.field(line, "crcsum"), CheckedEcho.CRC_SUM.get(),
                 "per-connection CRC32 of client->server streams agree");
         assertTrue(sent > 0);
-        long fdsAfter = GuaranteeSupport.awaitFdsAtMost(fdsBefore + 4, 10_000);
+        long fdsAfter = GuaranteeSupport.awaitFdsAtMost(fdsBefore + 4, 30_000);
         long heapAfter = GuaranteeSupport.usedHeapAfterGc();
         System.out.printf("GUARANTEE load tls=%s conns=%d seconds=%d messages=%d bytesEachWay=%d "
                         + "fds(before/held/after)=%d/%d/%d heapMiB(before/held/afterGc)=%d/%d/%d maxServerBuffer=%d%n",
