@@ -84,18 +84,31 @@ class HappyEyeballsTest {
         s.bind(new InetSocketAddress("127.0.0.1", 0), 1);
         cleanup.add(s);
         InetSocketAddress a = (InetSocketAddress) s.getLocalAddress();
+        List<SocketChannel> fillers = new ArrayList<>();
         for (int i = 0; i < 4; i++) { // fill the accept queue
             SocketChannel c = SocketChannel.open();
             c.configureBlocking(false);
             c.connect(a);
             cleanup.add(c);
+            fillers.add(c);
         }
-        try {
-            Thread.sleep(50); // let the kernel finish the handshakes that fit
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
+        // The queue holds backlog + 1 = 2 connections; later SYNs are dropped, so a connect to it hangs. Wait until the
+        // kernel has completed those two handshakes (a fixed pause was a guess: on a loaded machine the softirq work
+        // can run late, and the attempt under test then took a free place in the queue and connected).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (int connected = 0; ; connected = 0) {
+            for (SocketChannel c : fillers) {
+                connected += c.isConnected() || c.finishConnect() ? 1 : 0;
+            }
+            if (connected >= 2) {
+                return a;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the kernel completed " + connected + " of the 2 handshakes that fill the "
+                        + "accept queue in 10 s");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
-        return a;
     }
 
     @Test
