@@ -21,7 +21,6 @@ import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,10 +113,24 @@ class InteropTest {
         }
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocketChannel s = ServerSocketChannel.open()) {
-            s.bind(new InetSocketAddress("127.0.0.1", 0));
-            return ((InetSocketAddress) s.getLocalAddress()).getPort();
+    /**
+     * The port a peer server picked itself (it listens on port 0, so no other socket can take the port between our
+     * choosing it and the peer binding it), read from what it printed to {@code log}: waits up to {@link #PEER_WAIT}.
+     */
+    int portFrom(Process peer, Path log, String regex) throws IOException {
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex);
+        runUntil(loop, () -> !peer.isAlive() || p.matcher(read(log)).find(), PEER_WAIT,
+                () -> "the peer never said which port it listens on (it printed: " + read(log) + ")");
+        java.util.regex.Matcher m = p.matcher(read(log));
+        assertTrue(m.find(), "the peer exited without listening; it printed: " + read(log));
+        return Integer.parseInt(m.group(1));
+    }
+
+    static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            return "unreadable: " + e;
         }
     }
 
@@ -199,8 +212,8 @@ class InteropTest {
     @Test
     void socatServerAgainstOurTcpClient() throws Exception {
         need("socat");
-        int port = freePort();
-        Process peer = start(null, "socat", "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr", "EXEC:cat");
+        Process peer = start(null, "socat", "-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1,reuseaddr", "EXEC:cat");
+        int port = portFrom(peer, outputs.get(peer), "listening on AF=2 127\\.0\\.0\\.1:(\\d+)");
         Recorder[] h = new Recorder[1];
         assertEquals("echo me", clientExchange(
                 () -> loop.createConnection(recorder(h), "127.0.0.1", port), peer, h, "echo me"));
@@ -231,8 +244,9 @@ class InteropTest {
         assertEquals("got nc unix", finish(start("nc unix", "nc", "-N", "-U", ours.toString())));
         us.close();
         // nc as a server: it prints what it receives and exits on our FIN.
-        int port = freePort();
-        Process server = start(null, "nc", "-l", "127.0.0.1", "" + port);
+        Path said = dir.resolve("nc-stderr.txt"); // -v says where it listens, on stderr; stdout is what it received
+        Process server = start(null, "/bin/sh", "-c", "exec nc -lv 127.0.0.1 0 2>\"$0\"", said.toString());
+        int port = portFrom(server, said, "Listening on \\S+ (\\d+)");
         Recorder[] h = new Recorder[1];
         Connection<Recorder> c =
                 connectWithRetry(() -> loop.createConnection(recorder(h), "127.0.0.1", port), server);
