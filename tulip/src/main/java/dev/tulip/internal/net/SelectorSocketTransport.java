@@ -28,8 +28,9 @@ import java.util.function.Consumer;
  *
  * <p>Design note. Reads: one read per readiness event into the loop's shared direct buffer (or, for a
  * {@link BufferedProtocol}, straight into the protocol's buffer), handed to the protocol before the next read.
- * Writes: {@link #write} tries the socket at once and keeps only what the kernel did not take, in heap chunks that
- * later small writes are appended to; the queue is flushed with one gathering write per writable event. The protocol
+ * Writes: {@link #write} tries the socket at once and keeps only what the kernel did not take, in chunks that
+ * later small writes are appended to (heap chunks for small remainders, pooled direct ones for large: see
+ * {@link DirectChunks}); the queue is flushed with one gathering write per writable event. The protocol
  * is told {@code pauseWriting} the moment the queue goes over the high mark and {@code resumeWriting} when it drains
  * to the low mark. State changes are all on the loop thread; the interest set is recomputed from the state by
  * {@link #updateInterest()} so no path can leave a stale OP_READ/OP_WRITE behind.
@@ -51,6 +52,8 @@ public final class SelectorSocketTransport implements Transport, IoHandler, dev.
     private static final int MAX_GATHER = 512;
 
     private final TulipLoop loop;
+    /** The loop's pool for large write remainders. */
+    private final DirectChunks chunks;
     private final SocketChannel channel;
     /** Replaced only by {@link #setProtocol} (startTls). */
     private Protocol protocol;
@@ -88,6 +91,7 @@ public final class SelectorSocketTransport implements Transport, IoHandler, dev.
     private SelectorSocketTransport(TulipLoop loop, SocketChannel channel, Protocol protocol,
                                     Consumer<SelectorSocketTransport> onLost) throws IOException {
         this.loop = loop;
+        this.chunks = loop.local(DirectChunks.class, l -> new DirectChunks());
         this.channel = channel;
         this.protocol = protocol;
         this.buffered = protocol instanceof BufferedProtocol bp ? bp : null;
@@ -330,25 +334,57 @@ public final class SelectorSocketTransport implements Transport, IoHandler, dev.
         return true;
     }
 
-    /** Copies the remaining bytes into the queue: into the last chunk when they fit, else a new chunk. */
+    /**
+     * Copies the remaining bytes into the queue: into the last chunk when they fit, else into new chunks (pooled
+     * direct chunks for a large remainder, see {@link DirectChunks}; a heap chunk otherwise or when the pool is
+     * exhausted).
+     */
     private void enqueue(ByteBuffer data) {
         int n = data.remaining();
         if (queue == null) {
             queue = new ArrayDeque<>(4);
         }
         ByteBuffer tail = queue.peekLast();
+        int pos = data.position();
         if (tail != null && tail.capacity() - tail.limit() >= n) {
             int lim = tail.limit();
             tail.limit(lim + n);
-            tail.put(lim, data, data.position(), n);
+            tail.put(lim, data, pos, n);
         } else {
-            ByteBuffer chunk = ByteBuffer.allocate(Math.max(n, MIN_CHUNK));
-            chunk.put(0, data, data.position(), n);
-            chunk.limit(n);
-            queue.addLast(chunk);
+            int left = n;
+            if (n >= DirectChunks.THRESHOLD) {
+                for (ByteBuffer chunk; left > 0 && (chunk = chunks.take()) != null; ) {
+                    int k = Math.min(left, DirectChunks.CHUNK);
+                    chunk.put(0, data, pos, k);
+                    chunk.limit(k);
+                    queue.addLast(chunk);
+                    pos += k;
+                    left -= k;
+                }
+            }
+            if (left > 0) {
+                ByteBuffer chunk = ByteBuffer.allocate(Math.max(left, MIN_CHUNK));
+                chunk.put(0, data, pos, left);
+                chunk.limit(left);
+                queue.addLast(chunk);
+            }
         }
         data.position(data.limit());
         queued += n;
+    }
+
+    /** Drops the queue, giving its pooled chunks back. */
+    private void dropQueue() {
+        ArrayDeque<ByteBuffer> q = queue;
+        queue = null;
+        queued = 0;
+        if (q != null) {
+            for (ByteBuffer b : q) {
+                if (DirectChunks.isChunk(b)) {
+                    chunks.give(b);
+                }
+            }
+        }
     }
 
     private void afterEnqueue() {
@@ -391,7 +427,10 @@ public final class SelectorSocketTransport implements Transport, IoHandler, dev.
         }
         queued -= n;
         while (!q.isEmpty() && !q.peekFirst().hasRemaining()) {
-            q.pollFirst();
+            ByteBuffer done = q.pollFirst();
+            if (DirectChunks.isChunk(done)) {
+                chunks.give(done);
+            }
         }
         if (queued == 0) {
             updateInterest();
@@ -554,8 +593,7 @@ public final class SelectorSocketTransport implements Transport, IoHandler, dev.
         }
         closed = true;
         closing = true;
-        queue = null;
-        queued = 0;
+        dropQueue();
         reg.deregister();
         Sockets.closeQuietly(channel);
         scopeAction.cancel();

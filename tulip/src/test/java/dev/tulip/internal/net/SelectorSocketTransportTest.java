@@ -420,6 +420,83 @@ class SelectorSocketTransportTest {
         assertClean();
     }
 
+    /**
+     * Large remainders are kept in the loop's pooled direct chunks, beyond the pool's bound in heap chunks, in order;
+     * every chunk goes back to the pool when flushed, and when the transport is aborted with a full queue.
+     */
+    @Test
+    void largeRemaindersUsePooledDirectChunksInOrderAndGiveThemBack() throws Exception {
+        Recorder[] holder = new Recorder[1];
+        Server srv = server(() -> holder[0] = new Recorder(loop));
+        DirectChunks pool = ((dev.tulip.internal.loop.TulipLoop) loop).local(DirectChunks.class,
+                l -> new DirectChunks());
+        try (SocketChannel peer = SocketChannel.open()) {
+            peer.setOption(StandardSocketOptions.SO_RCVBUF, 32 * 1024);
+            peer.connect(new InetSocketAddress("127.0.0.1", port(srv)));
+            runUntil(loop, () -> holder[0] != null && holder[0].made.isDone());
+            Transport t = holder[0].transport;
+            // Direct and heap sources, odd sizes (chunk boundaries fall mid-write), small writes between them.
+            long total = 0;
+            int seq = 0;
+            int pastBound = 12; // writes after the pool ran out: those go to heap chunks
+            for (int k = 0; pastBound > 0; k++) {
+                if (pool.live() == DirectChunks.MAX_LIVE) {
+                    pastBound--;
+                }
+                assertTrue(total < 512L << 20, "the kernel or the pool never pushed back");
+                int size = k % 3 == 2 ? 100 : 300_001 + k;
+                ByteBuffer b = k % 2 == 0 ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
+                for (int i = 0; i < size; i++) {
+                    b.put(i, (byte) seq++);
+                }
+                t.write(b);
+                assertEquals(0, b.remaining(), "write consumes its argument");
+                total += size;
+            }
+            assertEquals(DirectChunks.MAX_LIVE, pool.live(), "the pool stops at its bound");
+            assertEquals(0, pool.free(), "all chunks are in use while the peer does not read");
+            long expectTotal = total;
+            AtomicReference<Throwable> bad = new AtomicReference<>();
+            AtomicLong readCount = new AtomicLong();
+            Thread reader = Thread.ofPlatform().start(() -> {
+                ByteBuffer in = ByteBuffer.allocate(64 * 1024);
+                byte expect = 0;
+                try {
+                    while (readCount.get() < expectTotal) {
+                        in.clear();
+                        int n = peer.read(in);
+                        if (n < 0) {
+                            break;
+                        }
+                        for (int i = 0; i < n; i++) {
+                            if (in.get(i) != expect++) {
+                                throw new AssertionError("byte " + (readCount.get() + i) + " differs");
+                            }
+                        }
+                        readCount.addAndGet(n);
+                    }
+                } catch (Throwable e) {
+                    bad.set(e);
+                }
+            });
+            runUntil(loop, () -> t.writeBufferSize() == 0);
+            reader.join(30_000);
+            assertNull(bad.get());
+            assertEquals(expectTotal, readCount.get());
+            assertEquals(pool.live(), pool.free(), "every chunk is back after the flush");
+            // Abort with a full queue: the chunks come back too.
+            for (int k = 0; k < 8; k++) {
+                t.write(ByteBuffer.allocateDirect(1 << 20));
+            }
+            assertTrue(pool.free() < pool.live());
+            t.abort();
+            assertEquals(pool.live(), pool.free(), "abort gives the chunks back");
+            run(loop, holder[0].lost);
+        }
+        srv.close();
+        assertClean();
+    }
+
     @Test
     void abortWithAFullBufferDropsItAndClosesNow() throws Exception {
         Recorder[] holder = new Recorder[1];
