@@ -206,9 +206,10 @@ final class EpollBackend implements IoBackend {
         }
         Reg old = byFd[fd];
         if (old != null && !old.deregistered && old.channel == channel && channel.isOpen()) {
-            // Same channel twice (the Selector would throw IllegalBlockingMode/IllegalSelector or reuse the key):
-            // the newer registration wins, the older one stops reporting.
-            old.deregistered = true;
+            // Two owners of one channel would steal each other's events: refused, as the Selector backend does (the
+            // IoBackend contract; asyncio refuses add_reader on a transport's socket for the same reason).
+            throw new IllegalStateException("channel is already registered with this event loop (by a transport or "
+                    + "addReader/addWriter): " + channel);
         } else if (old != null) {
             old.deregistered = true; // a closed channel's leftover: its fd number was reused
         }

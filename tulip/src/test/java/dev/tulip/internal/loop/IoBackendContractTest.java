@@ -275,6 +275,22 @@ abstract class IoBackendContractTest {
     }
 
     @Test
+    void aSecondRegistrationOfTheSameChannelIsRefusedAndTheFirstKeepsItsEvents() throws Exception {
+        Pipe p = pipe();
+        try (var src = p.source(); var sink = p.sink()) {
+            Recorder first = new Recorder();
+            IoRegistration reg = loop.register(src, SelectionKey.OP_READ, first);
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> loop.register(src, SelectionKey.OP_READ, new Recorder()));
+            assertTrue(e.getMessage().contains("already registered"), e.getMessage());
+            assertTrue(reg.isRegistered());
+            sink.write(ByteBuffer.wrap(new byte[] {1}));
+            runUntil(() -> !first.events.isEmpty());
+            reg.deregister();
+        }
+    }
+
+    @Test
     void closedChannelStopsReportingAndItsFdNumberCanBeReused() throws Exception {
         // Close a registered channel without deregistering (as another thread might), then open new channels until
         // one gets a descriptor that may reuse the number: the old registration must not report for the new one
