@@ -20,8 +20,9 @@ import java.util.Arrays;
 /**
  * The Linux epoll backend, called through the Foreign Function and Memory API (no JNI, no native build).
  *
- * <p>It replaces readiness only: the transports keep reading and writing through their non-blocking JDK channels.
- * Each channel's file descriptor is read from the JDK's {@code sun.nio.ch.SelChImpl.getFDVal()}, which needs
+ * <p>It replaces readiness; the stream transports also move their bytes natively on a loop that runs it ({@link
+ * NativeIo}, chosen per transport by {@code dev.tulip.internal.net.StreamIo}), while servers, datagram transports
+ * and the sock* operations keep using their non-blocking JDK channels. Each channel's file descriptor is read from the JDK's {@code sun.nio.ch.SelChImpl.getFDVal()}, which needs
  * {@code --add-exports java.base/sun.nio.ch=dev.tulip} (or {@code =ALL-UNNAMED} on the class path); downcalls need
  * {@code --enable-native-access=dev.tulip} (or {@code ALL-UNNAMED}). {@link Backends} checks both and falls back to
  * the Selector backend, saying why, when either is missing.

@@ -119,8 +119,10 @@ public final class NativeIo {
     private final MemorySegment staging;
     private final long stagingAddress;
     private final ByteBuffer stagingBuffer;
-    /** EINTRs retried so far (test hook). */
-    private long interrupted;
+    /** Buffers in {@link #gather}'s last iovec array. */
+    private int iovCount;
+    /** EINTRs retried so far (test hook; volatile so a test thread sees it, written on the EINTR path only). */
+    private volatile long interrupted;
 
     /** A new instance with its own native memory. Prefer {@link #of(TulipLoop)}. */
     public NativeIo() {
@@ -198,9 +200,29 @@ public final class NativeIo {
             n = call(WRITE, fd, address(src) + pos, rem, "write");
             Reference.reachabilityFence(src);
         } else {
-            int len = Math.min(rem, STAGING_SIZE);
-            MemorySegment.copy(src.array(), src.arrayOffset() + pos, staging, ValueLayout.JAVA_BYTE, 0, len);
-            n = call(WRITE, fd, stagingAddress, len, "write");
+            // Piece by piece through the staging buffer while the kernel takes whole pieces, so that a big heap
+            // buffer fills the socket buffer as the channel's write would (callers rely on "what is left did not
+            // fit").
+            long total = 0;
+            while (true) {
+                int len = Math.min(rem, STAGING_SIZE);
+                MemorySegment.copy(src.array(), src.arrayOffset() + pos, staging, ValueLayout.JAVA_BYTE, 0, len);
+                n = call(WRITE, fd, stagingAddress, len, "write");
+                if (n < 0) {
+                    break;
+                }
+                total += n;
+                pos += (int) n;
+                rem -= (int) n;
+                if (n < len || rem == 0) {
+                    break;
+                }
+            }
+            if (total == 0 && n < 0) {
+                return WOULD_BLOCK;
+            }
+            src.position(pos);
+            return (int) total;
         }
         if (n < 0) {
             return WOULD_BLOCK;
@@ -210,18 +232,57 @@ public final class NativeIo {
     }
 
     /**
-     * One gathering write of {@code srcs[offset .. offset+length)} to {@code fd} (at most {@link #MAX_IOV} buffers,
-     * and at most {@link #STAGING_SIZE} bytes of heap buffers), advancing the positions by what the kernel took.
+     * A gathering write of {@code srcs[offset .. offset+length)} to {@code fd}, advancing the positions by what the
+     * kernel took: one writev of at most {@link #MAX_IOV} buffers and {@link #STAGING_SIZE} bytes of heap buffers,
+     * and more of them while the kernel takes all that was offered and the range holds more.
      *
      * @return bytes written ({@code >= 0}) or {@link #WOULD_BLOCK}
      * @throws IOException for any errno but EINTR (retried) and EAGAIN, named in the message
      */
     public long write(int fd, ByteBuffer[] srcs, int offset, int length) throws IOException {
-        int end = offset + Math.min(length, MAX_IOV);
+        long total = 0;
+        int first = offset;
+        int end = offset + length;
+        // Several rounds only when the kernel took all that one round offered and the range holds more (a round
+        // stops at MAX_IOV buffers or a full staging buffer): like the single write, fill the socket buffer.
+        while (true) {
+            while (first < end && !srcs[first].hasRemaining()) {
+                first++;
+            }
+            if (first == end) {
+                return total;
+            }
+            long offered = gather(srcs, first, Math.min(end, first + MAX_IOV));
+            long n;
+            try {
+                n = callv(fd, iovCount);
+            } finally {
+                Reference.reachabilityFence(srcs);
+            }
+            if (n < 0) {
+                return total == 0 ? WOULD_BLOCK : total;
+            }
+            long left = n;
+            for (int k = first; k < end && left > 0; k++) {
+                ByteBuffer b = srcs[k];
+                int take = (int) Math.min(left, b.remaining());
+                b.position(b.position() + take);
+                left -= take;
+            }
+            total += n;
+            if (n < offered) {
+                return total;
+            }
+        }
+    }
+
+    /** Fills the iovec array from {@code srcs[from .. to)}, staging heap buffers; returns the bytes offered. */
+    private long gather(ByteBuffer[] srcs, int from, int to) {
         MemorySegment v = iov;
         int count = 0;
         int staged = 0;
-        for (int k = offset; k < end && staged < STAGING_SIZE; k++) {
+        long offered = 0;
+        for (int k = from; k < to && staged < STAGING_SIZE; k++) {
             ByteBuffer b = srcs[k];
             int pos = b.position();
             int rem = b.limit() - pos;
@@ -240,27 +301,10 @@ public final class NativeIo {
             v.set(ValueLayout.JAVA_LONG, 16L * count, addr);
             v.set(ValueLayout.JAVA_LONG, 16L * count + 8, rem);
             count++;
+            offered += rem;
         }
-        if (count == 0) {
-            return 0;
-        }
-        long n;
-        try {
-            n = callv(fd, count);
-        } finally {
-            Reference.reachabilityFence(srcs);
-        }
-        if (n < 0) {
-            return WOULD_BLOCK;
-        }
-        long left = n;
-        for (int k = offset; k < end && left > 0; k++) {
-            ByteBuffer b = srcs[k];
-            int take = (int) Math.min(left, b.remaining());
-            b.position(b.position() + take);
-            left -= take;
-        }
-        return n;
+        iovCount = count;
+        return offered;
     }
 
     /** read or write; returns the count, or -1 for EAGAIN. */

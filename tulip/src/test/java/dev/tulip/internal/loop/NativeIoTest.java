@@ -239,6 +239,22 @@ class NativeIoTest {
         return r;
     }
 
+    /** A heap buffer bigger than the staging buffer goes in pieces until the kernel refuses, as a channel's would. */
+    @Test
+    void aBigHeapWriteFillsTheSocketBufferPieceByPiece() throws IOException {
+        a.setOption(StandardSocketOptions.SO_SNDBUF, 4 << 20); // capped by net.core.wmem_max, doubled by the kernel
+        b.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
+        ByteBuffer big = ByteBuffer.allocate(16 << 20);
+        int n = io.write(fa, big);
+        assertTrue(n > NativeIo.STAGING_SIZE, "one write took " + n + " bytes");
+        assertTrue(n < big.capacity(), "the kernel took 16 MiB at once?");
+        assertEquals(n, big.position());
+        assertEquals(NativeIo.WOULD_BLOCK, io.write(fa, big));
+        ByteBuffer[] heaps = {ByteBuffer.allocate(100), ByteBuffer.allocate(100)};
+        assertEquals(NativeIo.WOULD_BLOCK, io.write(fa, heaps, 0, 2));
+        assertEquals(0, heaps[0].position());
+    }
+
     @Test
     void writevSkipsEmptyBuffersAndWritesNothingForNone() throws IOException {
         ByteBuffer[] none = {ByteBuffer.allocate(0), ByteBuffer.allocateDirect(0)};
@@ -282,5 +298,91 @@ class NativeIoTest {
             }
         }
         assertTrue(bytes < 1024, bytes + " bytes allocated for 20000 write+writev+read rounds after warm-up");
+    }
+
+    /**
+     * EINTR for real: a blocking read interrupted by a signal sent to the reading thread is retried, and the data
+     * sent afterwards arrives. A pipe or a plain socket would not show it: the JVM installs its handlers with
+     * SA_RESTART, so the kernel restarts those reads by itself. A socket with a receive timeout (SO_RCVTIMEO) is the
+     * documented exception (signal(7)): its reads fail with EINTR whatever SA_RESTART says.
+     */
+    @Test
+    void aReadInterruptedByASignalIsRetried() throws Throwable {
+        java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
+        var libc = linker.defaultLookup();
+        var i = java.lang.foreign.ValueLayout.JAVA_INT;
+        var l = java.lang.foreign.ValueLayout.JAVA_LONG;
+        var setsockopt = linker.downcallHandle(libc.find("setsockopt").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(i, i, i, i, java.lang.foreign.ValueLayout.ADDRESS, i));
+        var pthreadSelf = linker.downcallHandle(libc.find("pthread_self").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(l));
+        var pthreadKill = linker.downcallHandle(libc.find("pthread_kill").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(i, l, i));
+        var gettid = linker.downcallHandle(libc.find("gettid").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(i));
+        String arch = System.getProperty("os.arch");
+        String readSyscall = arch.equals("aarch64") ? "63" : "0";
+        int sigusr1 = 10; // x86-64 and aarch64
+
+        b.configureBlocking(true);
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+            var tv = arena.allocate(16, 8);
+            tv.set(l, 0, 30L); // 30 s: far longer than the test, only there to make the read interruptible
+            tv.set(l, 8, 0L);
+            assertEquals(0, (int) setsockopt.invoke(fb, 1 /* SOL_SOCKET */, 20 /* SO_RCVTIMEO */, tv, 16));
+        }
+        java.util.concurrent.atomic.AtomicInteger handled = new java.util.concurrent.atomic.AtomicInteger();
+        sun.misc.Signal usr1 = new sun.misc.Signal("USR1");
+        sun.misc.SignalHandler old = sun.misc.Signal.handle(usr1, sig -> handled.incrementAndGet());
+        try {
+            long[] self = new long[1];
+            int[] tid = new int[1];
+            java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CompletableFuture<Integer> result = new java.util.concurrent.CompletableFuture<>();
+            ByteBuffer in = ByteBuffer.allocateDirect(64);
+            Thread reader = new Thread(() -> {
+                try {
+                    self[0] = (long) pthreadSelf.invoke();
+                    tid[0] = (int) gettid.invoke();
+                    started.countDown();
+                    result.complete(io.read(fb, in));
+                } catch (Throwable e) {
+                    result.completeExceptionally(e);
+                }
+            }, "native-read");
+            reader.start();
+            started.await();
+            java.nio.file.Path sys = java.nio.file.Path.of("/proc/self/task/" + tid[0] + "/syscall");
+            awaitCondition(() -> {
+                // "<nr> <fd in hex> ...": the thread sleeps in read on our fd.
+                String[] f = java.nio.file.Files.readString(sys).trim().split(" ");
+                return f[0].equals(readSyscall) && Long.decode(f[1]) == fb;
+            }, "the reader blocked in read(2)");
+            assertEquals(0, (int) pthreadKill.invoke(self[0], sigusr1));
+            awaitCondition(() -> io.interruptedCalls() > 0, "read(2) failed with EINTR and was retried");
+            a.write(direct("after"));
+            assertEquals(5, result.get(20, java.util.concurrent.TimeUnit.SECONDS));
+            reader.join();
+            assertEquals(1, io.interruptedCalls());
+            awaitCondition(() -> handled.get() == 1, "the JVM ran the Java signal handler");
+        } finally {
+            sun.misc.Signal.handle(usr1, old);
+        }
+    }
+
+    private interface Check {
+        boolean holds() throws Exception;
+    }
+
+    /** Waits (bounded, 10 s) for a condition another thread makes true; no sleeping to order things. */
+    private static void awaitCondition(Check c, String what) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!c.holds()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not reached in 10 s: " + what);
+            }
+            Thread.onSpinWait();
+            Thread.yield();
+        }
     }
 }
