@@ -75,8 +75,8 @@ class StreamIoTest {
         }
         assertEquals(3, in.position());
         assertEquals(-1, io.read(in));
-        assertEquals(2, io.write(new ByteBuffer[] {ByteBuffer.allocate(1).put(0, (byte) 9), ByteBuffer.allocateDirect(1)},
-                0, 2));
+        ByteBuffer[] mixed = {ByteBuffer.allocate(1).put(0, (byte) 9), ByteBuffer.allocateDirect(1)};
+        assertEquals(2, io.write(mixed, 0, 2));
         p[1].close();
         assertThrows(ClosedChannelException.class, () -> io.read(ByteBuffer.allocate(4)));
         assertThrows(ClosedChannelException.class, () -> io.write(ByteBuffer.allocate(4)));
