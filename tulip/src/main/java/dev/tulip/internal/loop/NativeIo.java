@@ -114,6 +114,17 @@ public final class NativeIo {
      * acquire/release (an atomic operation for a shared arena) when a downcall takes the errno segment.
      */
     private final MemorySegment errnoSeg;
+    /*
+     * The downcall handles again, as instance fields so that the JIT does not treat them as constants. A downcall
+     * that captures errno slices the capture segment on every call; inlined into a big compiled method (the
+     * transport's whole read-echo-write path, as StreamIoTest measures) that slice escaped C2's escape analysis and
+     * cost 40 bytes per call. Invoked through a non-constant handle, the downcall's adapter is compiled on its own,
+     * small enough for the slice to be scalar-replaced: no allocation, for the price of one non-inlined call
+     * (nanoseconds, against a system call's microsecond).
+     */
+    private final MethodHandle readH = READ;
+    private final MethodHandle writeH = WRITE;
+    private final MethodHandle writevH = WRITEV;
     private final MemorySegment iov;
     private final long iovAddress;
     private final MemorySegment staging;
@@ -168,10 +179,10 @@ public final class NativeIo {
         }
         long n;
         if (dst.isDirect()) {
-            n = call(READ, fd, address(dst) + pos, rem, "read");
+            n = readCall(fd, address(dst) + pos, rem);
             Reference.reachabilityFence(dst);
         } else {
-            n = call(READ, fd, stagingAddress, Math.min(rem, STAGING_SIZE), "read");
+            n = readCall(fd, stagingAddress, Math.min(rem, STAGING_SIZE));
             if (n > 0) {
                 dst.put(pos, stagingBuffer, 0, (int) n);
             }
@@ -197,7 +208,7 @@ public final class NativeIo {
         }
         long n;
         if (src.isDirect()) {
-            n = call(WRITE, fd, address(src) + pos, rem, "write");
+            n = writeCall(fd, address(src) + pos, rem);
             Reference.reachabilityFence(src);
         } else {
             // Piece by piece through the staging buffer while the kernel takes whole pieces, so that a big heap
@@ -207,7 +218,7 @@ public final class NativeIo {
             while (true) {
                 int len = Math.min(rem, STAGING_SIZE);
                 MemorySegment.copy(src.array(), src.arrayOffset() + pos, staging, ValueLayout.JAVA_BYTE, 0, len);
-                n = call(WRITE, fd, stagingAddress, len, "write");
+                n = writeCall(fd, stagingAddress, len);
                 if (n < 0) {
                     break;
                 }
@@ -307,12 +318,11 @@ public final class NativeIo {
         return offered;
     }
 
-    /** read or write; returns the count, or -1 for EAGAIN. */
-    private long call(MethodHandle h, int fd, long addr, long len, String what) throws IOException {
-        long n;
+    /** read(2); returns the count, or -1 for EAGAIN. */
+    private long readCall(int fd, long addr, long len) throws IOException {
         try {
             while (true) {
-                n = (long) h.invokeExact(errnoSeg, fd, addr, len);
+                long n = (long) readH.invokeExact(errnoSeg, fd, addr, len);
                 if (n >= 0) {
                     return n;
                 }
@@ -321,7 +331,7 @@ public final class NativeIo {
                     return -1;
                 }
                 if (e != EINTR) {
-                    throw errnoException(what, fd, e);
+                    throw errnoException("read", fd, e);
                 }
                 interrupted++;
             }
@@ -332,10 +342,35 @@ public final class NativeIo {
         }
     }
 
+    /** write(2); returns the count, or -1 for EAGAIN. */
+    private long writeCall(int fd, long addr, long len) throws IOException {
+        try {
+            while (true) {
+                long n = (long) writeH.invokeExact(errnoSeg, fd, addr, len);
+                if (n >= 0) {
+                    return n;
+                }
+                int e = errno();
+                if (e == EAGAIN) {
+                    return -1;
+                }
+                if (e != EINTR) {
+                    throw errnoException("write", fd, e);
+                }
+                interrupted++;
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** writev(2) of the iovec array's first {@code count} entries; returns the count, or -1 for EAGAIN. */
     private long callv(int fd, int count) throws IOException {
         try {
             while (true) {
-                long n = (long) WRITEV.invokeExact(errnoSeg, fd, iovAddress, count);
+                long n = (long) writevH.invokeExact(errnoSeg, fd, iovAddress, count);
                 if (n >= 0) {
                     return n;
                 }
