@@ -81,6 +81,9 @@ fi
 # @JFR@ becomes the flight-recorder option with --jfr, and nothing otherwise.
 NETTY_JVM=("$JAVA" @JFR@ --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -cp "$BENCH_CP")
 TULIP_JVM=("$JAVA" @JFR@ --add-exports java.base/jdk.internal.vm=ALL-UNNAMED --enable-native-access=ALL-UNNAMED -cp "$EX_CP")
+# The same JVM on the FFM epoll backend (issue 10): sun.nio.ch exported for the channels' fds, the backend forced.
+TULIP_EPOLL_JVM=("$JAVA" @JFR@ --add-exports java.base/jdk.internal.vm=ALL-UNNAMED --enable-native-access=ALL-UNNAMED
+  --add-exports java.base/sun.nio.ch=ALL-UNNAMED -Dtulip.backend=epoll -cp "$EX_CP")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Peers: name|kind(echo,http)|command with @PORT@. Order is the order within a round.
@@ -93,9 +96,14 @@ skip() { local s; for s in "${SKIPPED[@]+"${SKIPPED[@]}"}"; do [ "$s" = "$1: $2"
 # Tulip servers, whichever exist in tulip-examples.
 if have_class dev.tulip.examples.EchoServer; then
   add tulip-protocol echo "${TULIP_JVM[*]} dev.tulip.examples.EchoServer --host $HOST --port @PORT@ --api protocol"
+  add tulip-protocol-epoll echo "${TULIP_EPOLL_JVM[*]} dev.tulip.examples.EchoServer --host $HOST --port @PORT@ --api protocol"
+  if [ "${TULIP_BENCH_READINESS_ONLY:-0}" = 1 ]; then # epoll for readiness, the JDK channels for the bytes
+    add tulip-protocol-epoll-jdkio echo "${TULIP_EPOLL_JVM[*]} -Dtulip.nativeIo=false dev.tulip.examples.EchoServer --host $HOST --port @PORT@ --api protocol"
+  fi
   add tulip-sock echo "${TULIP_JVM[*]} dev.tulip.examples.EchoServer --host $HOST --port @PORT@ --api sock"
 else
   skip tulip-protocol "dev.tulip.examples.EchoServer not built"; skip tulip-sock "dev.tulip.examples.EchoServer not built"
+  skip tulip-protocol-epoll "dev.tulip.examples.EchoServer not built"
 fi
 if have_class dev.tulip.examples.StreamsEchoServer; then
   add tulip-streams echo "${TULIP_JVM[*]} dev.tulip.examples.StreamsEchoServer --host $HOST --port @PORT@"
@@ -104,8 +112,9 @@ else
 fi
 if have_class dev.tulip.examples.http.HttpServer; then
   add tulip-http http "${TULIP_JVM[*]} dev.tulip.examples.http.HttpServer --host $HOST --port @PORT@"
+  add tulip-http-epoll http "${TULIP_EPOLL_JVM[*]} dev.tulip.examples.http.HttpServer --host $HOST --port @PORT@"
 else
-  skip tulip-http "dev.tulip.examples.http.HttpServer not built"
+  skip tulip-http "dev.tulip.examples.http.HttpServer not built"; skip tulip-http-epoll "dev.tulip.examples.http.HttpServer not built"
 fi
 # Netty 4.2, one event-loop thread, epoll (JNI) and NIO.
 for t in epoll nio; do

@@ -33,7 +33,9 @@ import java.util.function.Consumer;
  * {@link DirectChunks}); the queue is flushed with one gathering write per writable event. The protocol
  * is told {@code pauseWriting} the moment the queue goes over the high mark and {@code resumeWriting} when it drains
  * to the low mark. State changes are all on the loop thread; the interest set is recomputed from the state by
- * {@link #updateInterest()} so no path can leave a stale OP_READ/OP_WRITE behind.
+ * {@link #updateInterest()} so no path can leave a stale OP_READ/OP_WRITE behind. The bytes themselves move through
+ * a {@link StreamIo} chosen at construction: the channel's read/write, or native read/write/writev on its fd when
+ * the loop runs the epoll backend (issue 10).
  *
  * <p>Lifecycle: {@code connectionMade} is a ready-queue entry in the transport's scope, and reading starts only
  * after it ran, so no data can overtake it. {@code connectionLost} runs exactly once, in the loop's system scope (it
@@ -55,6 +57,8 @@ public final class SelectorSocketTransport implements Transport, IoHandler, dev.
     /** The loop's pool for large write remainders. */
     private final DirectChunks chunks;
     private final SocketChannel channel;
+    /** Moves the bytes: the channel's own read/write, or native calls on its fd under the epoll backend. */
+    private final StreamIo io;
     /** Replaced only by {@link #setProtocol} (startTls). */
     private Protocol protocol;
     /** Non-null when the protocol supplies its own read buffer. */
@@ -100,6 +104,7 @@ public final class SelectorSocketTransport implements Transport, IoHandler, dev.
         SocketAddress peer = channel.getRemoteAddress();
         this.info = TransportInfo.plain(local, peer, channel);
         this.scope = loop.currentScopeImpl();
+        this.io = StreamIo.of(loop, channel);
         this.reg = loop.register(channel, 0, this);
         this.scopeAction = scope.onCancel(() -> closeNow(new CancellationException(
                 "scope '" + scope.name() + "' was cancelled")));
@@ -185,7 +190,7 @@ public final class SelectorSocketTransport implements Transport, IoHandler, dev.
         buf.clear();
         int n;
         try {
-            n = channel.read(buf);
+            n = io.read(buf);
         } catch (IOException e) {
             closeNow(e);
             return;
@@ -216,7 +221,7 @@ public final class SelectorSocketTransport implements Transport, IoHandler, dev.
         int pos = buf.position();
         int n;
         try {
-            n = channel.read(buf);
+            n = io.read(buf);
         } catch (IOException e) {
             closeNow(e);
             return;
@@ -265,7 +270,7 @@ public final class SelectorSocketTransport implements Transport, IoHandler, dev.
         }
         if (queued == 0) {
             try {
-                channel.write(data);
+                io.write(data);
             } catch (IOException e) {
                 data.position(data.limit());
                 closeNow(e);
@@ -293,7 +298,7 @@ public final class SelectorSocketTransport implements Transport, IoHandler, dev.
         }
         if (queued == 0 && data.length > 1) {
             try {
-                channel.write(data);
+                io.write(data, 0, data.length);
             } catch (IOException e) {
                 for (ByteBuffer b : data) {
                     b.position(b.limit());
@@ -406,7 +411,7 @@ public final class SelectorSocketTransport implements Transport, IoHandler, dev.
         long n;
         try {
             if (count == 1) {
-                n = channel.write(q.peekFirst());
+                n = io.write(q.peekFirst());
             } else {
                 if (gather == null || gather.length < count) {
                     gather = new ByteBuffer[Math.max(count, 8)];
@@ -418,7 +423,7 @@ public final class SelectorSocketTransport implements Transport, IoHandler, dev.
                     }
                     gather[i++] = b;
                 }
-                n = channel.write(gather, 0, count);
+                n = io.write(gather, 0, count);
                 java.util.Arrays.fill(gather, 0, count, null);
             }
         } catch (IOException e) {

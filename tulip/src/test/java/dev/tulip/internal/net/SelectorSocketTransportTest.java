@@ -126,6 +126,45 @@ class SelectorSocketTransportTest {
         assertClean();
     }
 
+    /**
+     * The channel closed behind the transport's back, from another thread (the one case where a transport's fd can
+     * go away off the loop thread): the next write fails with ClosedChannelException and the protocol is told, no
+     * byte goes to the file that reuses the fd number, nothing leaks. On the epoll backend this is the native data
+     * path's "channel still open" check before each call.
+     */
+    @Test
+    void aChannelClosedFromAnotherThreadFailsTheNextWriteAndTouchesNoReusedFd() throws Exception {
+        Server srv = server(Echo::new);
+        Recorder client = new Recorder(loop);
+        Connection<Recorder> c = run(loop, loop.createConnection(() -> client, "127.0.0.1", port(srv)));
+        java.nio.channels.Channel ch = c.transport().info().channel();
+        Thread closer = new Thread(() -> {
+            try {
+                ch.close();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        closer.start();
+        closer.join();
+        // New sockets, one of which likely gets the closed fd's number.
+        try (java.nio.channels.ServerSocketChannel ss = java.nio.channels.ServerSocketChannel.open()) {
+            ss.bind(new InetSocketAddress("127.0.0.1", 0));
+            try (SocketChannel p = SocketChannel.open(ss.getLocalAddress()); SocketChannel q = ss.accept()) {
+                p.configureBlocking(false);
+                q.configureBlocking(false);
+                c.transport().write(bytes("stray"));
+                Throwable cause = run(loop, client.lost);
+                assertInstanceOf(java.nio.channels.ClosedChannelException.class, cause);
+                assertEquals(0, p.read(ByteBuffer.allocate(16)), "bytes went to a socket that reused the fd");
+                assertEquals(0, q.read(ByteBuffer.allocate(16)), "bytes went to a socket that reused the fd");
+            }
+        }
+        srv.close();
+        run(loop, srv.waitClosed());
+        assertClean();
+    }
+
     @Test
     void serverSideCallOrderAndPeerEof() throws Exception {
         List<Recorder> accepted = new ArrayList<>();
