@@ -287,7 +287,9 @@ class StreamsTest {
                 StreamConnection c = Streams.openConnection("127.0.0.1", port).await();
                 byte[] chunk = new byte[1 << 20];
                 long total = 0;
-                while (c.writer().bufferSize() == 0) { // fill the kernel buffers until the transport holds data
+                // Fill the kernel buffers, then the transport's past its high mark (64 KiB), so that drain() must wait:
+                // a remainder below the mark would let drain() return at once and leave nothing to cancel.
+                while (c.writer().bufferSize() <= 64 * 1024) {
                     c.writer().write(chunk);
                     total += chunk.length;
                 }
