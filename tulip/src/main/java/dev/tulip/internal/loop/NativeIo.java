@@ -13,14 +13,16 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
+import java.net.PortUnreachableException;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 
 /**
- * {@code read}, {@code write} and {@code writev} on raw file descriptors through FFM downcalls: the native data path
- * of the epoll backend (issue 10), for the stream transports of a loop whose backend is epoll.
+ * {@code read}, {@code write}, {@code writev}, {@code recvmmsg} and {@code sendmmsg} on raw file descriptors through
+ * FFM downcalls: the native data path of the epoll backend (issue 10), for the stream and datagram transports of a
+ * loop whose backend is epoll.
  *
  * <p>Compared with the JDK channels: no channel lock, no blocking-mode bookkeeping, no temporary direct buffer per
  * heap buffer from a thread-local cache; and, what the channels cannot say, "would block" (EAGAIN) is told apart
@@ -86,6 +88,8 @@ public final class NativeIo {
     private static final MethodHandle READ;
     private static final MethodHandle WRITE;
     private static final MethodHandle WRITEV;
+    private static final MethodHandle RECVMMSG;
+    private static final MethodHandle SENDMMSG;
     private static final MethodHandle STRERROR;
     private static final VarHandle ERRNO;
     private static final long CAPTURE_SIZE;
@@ -101,6 +105,10 @@ public final class NativeIo {
         READ = down(linker, libc, "read", FunctionDescriptor.of(l, i, l, l), errno);
         WRITE = down(linker, libc, "write", FunctionDescriptor.of(l, i, l, l), errno);
         WRITEV = down(linker, libc, "writev", FunctionDescriptor.of(l, i, l, i), errno);
+        // int recvmmsg(int, struct mmsghdr *, unsigned int, int, struct timespec *): no timeout (NULL) here.
+        RECVMMSG = down(linker, libc, "recvmmsg", FunctionDescriptor.of(i, i, l, i, i, l), errno);
+        // int sendmmsg(int, struct mmsghdr *, unsigned int, int)
+        SENDMMSG = down(linker, libc, "sendmmsg", FunctionDescriptor.of(i, i, l, i, i), errno);
         STRERROR = down(linker, libc, "strerror", FunctionDescriptor.of(ValueLayout.ADDRESS, i));
         MemoryLayout state = Linker.Option.captureStateLayout();
         ERRNO = state.varHandle(MemoryLayout.PathElement.groupElement("errno"));
@@ -136,6 +144,8 @@ public final class NativeIo {
     private final MethodHandle readH = READ;
     private final MethodHandle writeH = WRITE;
     private final MethodHandle writevH = WRITEV;
+    private final MethodHandle recvmmsgH = RECVMMSG;
+    private final MethodHandle sendmmsgH = SENDMMSG;
     private final MemorySegment iov;
     private final long iovAddress;
     private final MemorySegment staging;
@@ -327,6 +337,79 @@ public final class NativeIo {
         }
         iovCount = count;
         return offered;
+    }
+
+    /**
+     * One {@code recvmmsg(2)} of at most {@code vlen} datagrams into the {@code struct mmsghdr} array at native address
+     * {@code msgvec} (the caller lays it out and keeps it alive), with {@code flags} and no timeout. The kernel fills
+     * each entry's {@code msg_len}, {@code msg_namelen} and {@code msg_flags}.
+     *
+     * @return datagrams received ({@code > 0}) or {@link #WOULD_BLOCK}
+     * @throws PortUnreachableException for ECONNREFUSED: an ICMP port unreachable about an earlier datagram of a
+     *         connected socket (the kernel reports it once; the socket lives on)
+     * @throws IOException for any other errno but EINTR (retried) and EAGAIN, named in the message
+     */
+    public int recvmmsg(int fd, long msgvec, int vlen, int flags) throws IOException {
+        try {
+            while (true) {
+                int n = (int) recvmmsgH.invokeExact(errnoSeg, fd, msgvec, vlen, flags, 0L);
+                if (n >= 0) {
+                    return n == 0 ? WOULD_BLOCK : n; // 0 only for vlen 0
+                }
+                int e = errno();
+                if (e == EAGAIN) {
+                    return WOULD_BLOCK;
+                }
+                if (e == ECONNREFUSED) {
+                    throw new PortUnreachableException("ICMP Port Unreachable (recvmmsg on fd " + fd + ")");
+                }
+                if (e != EINTR) {
+                    throw errnoException("recvmmsg", fd, e);
+                }
+                interrupted++;
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * One {@code sendmmsg(2)} of at most {@code vlen} datagrams from the {@code struct mmsghdr} array at native address
+     * {@code msgvec}. The kernel stops at the first datagram it cannot send: an error on the first is thrown, an
+     * error on a later one ends the call with the count sent so far (the caller tries the rest again and meets it).
+     *
+     * @return datagrams sent ({@code > 0}) or {@link #WOULD_BLOCK}
+     * @throws PortUnreachableException for ECONNREFUSED: an ICMP port unreachable about an earlier datagram of a
+     *         connected socket, reported instead of sending the first datagram (which was not sent)
+     * @throws IOException for any other errno but EINTR (retried) and EAGAIN, named in the message (the first datagram
+     *         was not sent)
+     */
+    public int sendmmsg(int fd, long msgvec, int vlen, int flags) throws IOException {
+        try {
+            while (true) {
+                int n = (int) sendmmsgH.invokeExact(errnoSeg, fd, msgvec, vlen, flags);
+                if (n >= 0) {
+                    return n == 0 ? WOULD_BLOCK : n; // 0 only for vlen 0
+                }
+                int e = errno();
+                if (e == EAGAIN) {
+                    return WOULD_BLOCK;
+                }
+                if (e == ECONNREFUSED) {
+                    throw new PortUnreachableException("ICMP Port Unreachable (sendmmsg on fd " + fd + ")");
+                }
+                if (e != EINTR) {
+                    throw errnoException("sendmmsg", fd, e);
+                }
+                interrupted++;
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
     }
 
     /** read(2); returns the count, or -1 for EAGAIN. */

@@ -29,16 +29,20 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A UDP endpoint over a non-blocking {@link DatagramChannel} watched by the loop's I/O backend.
  *
  * <p>Design note. Reading: on each readiness event the endpoint receives datagrams until the socket would block, at
  * most {@link #READ_BATCH} of them, so one busy endpoint cannot starve the rest of the loop (the selector is
- * level-triggered: what is left is reported again at the next pass). Datagrams are received into one direct buffer of
- * {@value #READ_BUFFER_SIZE} bytes shared by all endpoints of a loop: larger than any legal UDP payload, so the JDK's
- * {@code receive}, which truncates silently, never truncates. Writing: a send goes straight to the kernel; only when
+ * level-triggered: what is left is reported again at the next pass). How they are received is {@link DatagramIo}'s
+ * business: on the Selector backend one {@code DatagramChannel.receive} per datagram into one direct buffer of 64 KiB
+ * shared by all endpoints of a loop (larger than any legal UDP payload, so the JDK's {@code receive}, which truncates
+ * silently, never truncates); on the epoll backend one {@code recvmmsg} per readiness event for the whole batch, into
+ * the loop's native slots of {@code maxDatagramSize + 1} bytes, with the datagram's real size from the kernel. Either
+ * way a datagram larger than {@code maxDatagramSize} is reported and dropped. Writing: on epoll, sends made while a
+ * received batch is delivered are staged and leave together after it (one {@code sendmmsg}); otherwise a send goes
+ * straight to the kernel (the channel's send); only when
  * the kernel says it would block (or earlier datagrams are still queued, to keep order) is the datagram copied into
  * {@link #queue}, which is flushed when the socket is writable.
  *
@@ -51,16 +55,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Loop thread only. Fields are guarded by the loop thread.
  */
 public final class SelectorDatagramTransport implements DatagramTransport, IoHandler {
-    /** Larger than the largest UDP payload (65,535): a datagram filling it would have been truncated. */
-    static final int READ_BUFFER_SIZE = 65_536;
     /** Datagrams received per readiness event at most ({@code -Dtulip.datagram.readBatch}, for measurements). */
     static final int READ_BATCH = Math.max(1, Integer.getInteger("tulip.datagram.readBatch", 64));
     /** What each queued datagram counts beyond its bytes (its UDP header), so empty datagrams count too. */
     private static final int DATAGRAM_OVERHEAD = 8;
     private static final int DEFAULT_HIGH_WATER = 64 * 1024;
     private static final int DEFAULT_LOW_WATER = 16 * 1024;
-    /** One receive buffer per loop: only one callback of a loop runs at a time, so endpoints never share it at once. */
-    private static final Map<TulipLoop, ByteBuffer> READ_BUFFERS = new ConcurrentHashMap<>();
 
     private static final int OPEN = 0;
     /** close() was called: not reading, flushing the queue, then CLOSED. */
@@ -74,7 +74,8 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
     private final InetSocketAddress remote;
     private final DatagramOptions.Family family;
     private final int maxDatagramSize;
-    private final ByteBuffer readBuffer;
+    /** How datagrams are received: the channel's receive, or recvmmsg batches on the epoll backend. */
+    private final DatagramIo io;
     private final TransportInfo info;
     /** The creation future: cancelled if the endpoint closes before it is ready (its scope was cancelled). */
     private final Future<?> startFuture;
@@ -89,12 +90,18 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
     private int highWater = DEFAULT_HIGH_WATER;
     private int lowWater = DEFAULT_LOW_WATER;
     private boolean writingPaused;
+    /** A received batch is being delivered: sends are staged in {@link #io} (epoll), sent after it. */
+    private boolean gathering;
+    /** {@link #flushStaged} runs: a send from errorReceived queues behind the staged datagrams. */
+    private boolean flushingStaged;
     private Map<Membership, MembershipKey> memberships;
     /**
      * Test seam: the kernel's loopback device never makes a UDP send would-block (it releases the sender's buffer
      * at once), so tests of the send queue make the transport see "would block" here instead.
      */
     boolean sendWouldBlockForTest;
+    /** Test seam, likewise: sendmmsg of the datagrams staged during a batch answers "would block". */
+    boolean stagedSendWouldBlockForTest;
 
     SelectorDatagramTransport(TulipLoop loop, DatagramChannel channel, DatagramProtocol protocol,
                               InetSocketAddress remote, DatagramOptions.Family family, int maxDatagramSize,
@@ -106,10 +113,7 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
         this.remote = remote;
         this.family = family;
         this.maxDatagramSize = maxDatagramSize;
-        this.readBuffer = READ_BUFFERS.computeIfAbsent(loop, l -> {
-            l.addCloseHook(() -> READ_BUFFERS.remove(l));
-            return ByteBuffer.allocateDirect(READ_BUFFER_SIZE);
-        });
+        this.io = DatagramIo.of(loop, channel, maxDatagramSize);
         this.info = TransportInfo.plain(channel.getLocalAddress(), remote, channel);
     }
 
@@ -157,12 +161,30 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
     }
 
     private void readBatch() {
-        ByteBuffer buf = readBuffer;
-        for (int i = 0; i < READ_BATCH; i++) {
-            buf.clear();
-            SocketAddress from;
+        // Sends the protocol makes while the batch is delivered (an echo, a reply) are staged and go out together
+        // after it, with one sendmmsg, where the receive strategy can (epoll); in order, as sends always go.
+        gathering = io.gathersSends() && !sendWouldBlockForTest;
+        try {
+            receiveBatch();
+        } finally {
+            gathering = false;
+            if (io.staged() > 0) {
+                if (state == CLOSED) {
+                    io.clearStaged();
+                } else {
+                    flushStaged();
+                }
+            }
+        }
+    }
+
+    private void receiveBatch() {
+        DatagramIo in = io;
+        int budget = READ_BATCH;
+        while (budget > 0) {
+            int count;
             try {
-                from = channel.receive(buf);
+                count = in.receive(budget);
             } catch (PortUnreachableException e) {
                 // ICMP port unreachable about an earlier datagram of a connected endpoint: the error is consumed by
                 // this call, the endpoint lives on, and more datagrams may be waiting.
@@ -170,6 +192,7 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
                 if (state != OPEN) {
                     return;
                 }
+                budget--;
                 continue;
             } catch (ClosedChannelException e) {
                 forceClose(e);
@@ -178,25 +201,28 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
                 deliverError(e);
                 return;
             }
-            if (from == null) {
-                return; // would block, or EINTR (the JDK answers null for both): the selector reports it again
-            }
-            buf.flip();
-            int n = buf.remaining();
-            if (n > maxDatagramSize) {
-                deliverError(new IOException("datagram of " + (n >= READ_BUFFER_SIZE ? "more than 65535" : n)
-                        + " bytes from " + from + " dropped: larger than maxDatagramSize " + maxDatagramSize));
-            } else {
-                try {
-                    protocol.datagramReceived(buf, from);
-                } catch (RuntimeException | Error e) {
-                    protocolFailed("datagramReceived", e);
-                    return;
+            for (int i = 0; i < count; i++) {
+                int n = in.length(i);
+                if (n > maxDatagramSize) {
+                    deliverError(new IOException("datagram of " + (n >= DatagramIo.CHANNEL_BUFFER_SIZE
+                            ? "more than 65535" : n) + " bytes from " + in.source(i)
+                            + " dropped: larger than maxDatagramSize " + maxDatagramSize));
+                } else {
+                    try {
+                        protocol.datagramReceived(in.data(i), in.source(i));
+                    } catch (RuntimeException | Error e) {
+                        protocolFailed("datagramReceived", e);
+                        return;
+                    }
+                }
+                if (state != OPEN) {
+                    return; // the rest of a native batch is dropped with the endpoint, as the kernel would drop it
                 }
             }
-            if (state != OPEN) {
-                return;
+            if (in.drained(count, budget)) {
+                return; // the level-triggered backend reports the socket again when more arrives
             }
+            budget -= count;
         }
     }
 
@@ -266,21 +292,106 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
     }
 
     private void doSend(ByteBuffer data, InetSocketAddress to) {
+        if (flushingStaged) {
+            // errorReceived, called from flushStaged, sends again: after the staged datagrams not yet sent, so queued
+            // (flushed when the socket is writable).
+            enqueue(copyOf(data), to);
+            return;
+        }
+        if (gathering && queue.isEmpty()) {
+            if (io.stage(data, to)) {
+                return;
+            }
+            flushStaged(); // no room: send what is staged, then stage this one
+            if (state != OPEN) {
+                return; // errorReceived closed the endpoint
+            }
+            if (queue.isEmpty() && io.stage(data, to)) {
+                return;
+            }
+        }
         if (queue.isEmpty()) {
             int r = trySend(data, to);
             if (r != WOULD_BLOCK) {
                 return;
             }
         }
-        int n = data.remaining();
-        ByteBuffer copy = ByteBuffer.allocate(n);
+        enqueue(copyOf(data), to);
+    }
+
+    private static ByteBuffer copyOf(ByteBuffer data) {
+        ByteBuffer copy = ByteBuffer.allocate(data.remaining());
         copy.put(data).flip();
+        return copy;
+    }
+
+    /** Queues a datagram (the transport's own copy) behind the others, with flow control. */
+    private void enqueue(ByteBuffer copy, InetSocketAddress to) {
         queue.addLast(new Pending(copy, to));
-        queuedBytes += n + DATAGRAM_OVERHEAD;
+        queuedBytes += copy.remaining() + DATAGRAM_OVERHEAD;
         updateInterest();
         if (!writingPaused && queuedBytes > highWater) {
             writingPaused = true;
             callPauseResume(true);
+        }
+    }
+
+    /**
+     * Sends the staged datagrams, as many per system call as the kernel takes. As for single sends: an error about a
+     * datagram goes to errorReceived and that datagram is lost, except an ICMP error reported instead of sending it
+     * (connected endpoints), after which it is tried once more; what the kernel has no room for is queued, in order.
+     */
+    private void flushStaged() {
+        int count = io.staged();
+        int next = 0;
+        boolean retried = false;
+        flushingStaged = true;
+        try {
+            while (next < count) {
+                int n;
+                try {
+                    n = stagedSendWouldBlockForTest ? 0 : io.sendStaged(next);
+                } catch (PortUnreachableException e) {
+                    deliverError(e);
+                    if (state == CLOSED) {
+                        return;
+                    }
+                    if (retried) {
+                        next++;
+                    }
+                    retried = !retried;
+                    continue;
+                } catch (ClosedChannelException e) {
+                    forceClose(e);
+                    return;
+                } catch (IOException e) {
+                    deliverError(e);
+                    if (state == CLOSED) {
+                        return;
+                    }
+                    next++;
+                    retried = false;
+                    continue;
+                }
+                if (n == 0) {
+                    // Would block: the rest waits in the queue, ahead of anything sent later.
+                    ArrayDeque<Pending> later = new ArrayDeque<>(queue); // sent by errorReceived during this flush
+                    queue.clear();
+                    queuedBytes = 0;
+                    for (int i = next; i < count; i++) {
+                        enqueue(io.stagedCopy(i), io.stagedTarget(i));
+                    }
+                    for (Pending p : later) {
+                        enqueue(p.data, p.target);
+                    }
+                    return;
+                }
+                next += n;
+                retried = false;
+            }
+        } finally {
+            flushingStaged = false;
+            io.clearStaged();
         }
     }
 
@@ -430,6 +541,12 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
             return;
         }
         state = CLOSING;
+        if (io.staged() > 0) {
+            flushStaged(); // the protocol closes while its batch is delivered: what it sent goes first
+            if (state == CLOSED) {
+                return;
+            }
+        }
         updateInterest(); // stop reading; keep flushing
         if (queue.isEmpty()) {
             finish(null);
@@ -459,6 +576,7 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
         }
         queue.clear();
         queuedBytes = 0;
+        io.clearStaged();
         finish(cause);
     }
 
