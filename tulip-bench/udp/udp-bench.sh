@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # udp-bench.sh: datagrams per second through a single-loop UDP echo server (1 KiB datagrams), Tulip side by side
-# with Netty's epoll DatagramChannel (one event-loop thread), plus Tulip with read batching off.
+# with Netty's epoll DatagramChannel (one event-loop thread), plus Tulip on its FFM epoll backend (recvmmsg batches)
+# and Tulip with read batching off.
 #
 #   tulip-bench/udp/udp-bench.sh [ROUNDS=3] [SECONDS=3] [SIZE=1024] [WINDOW=128]    (WARMUP=3 seconds per server)
 #
@@ -32,6 +33,8 @@ jvm=(-Xms256m -Xmx256m -XX:+UseParallelGC)
 server_cmd() {
   case "$1" in
     tulip)        echo ./tulipw java "${jvm[@]}" -cp "$cp_examples" dev.tulip.examples.UdpEchoServer --port 0 ;;
+    tulip-epoll)  echo ./tulipw java "${jvm[@]}" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
+                    -Dtulip.backend=epoll -cp "$cp_examples" dev.tulip.examples.UdpEchoServer --port 0 ;;
     tulip-batch1) echo ./tulipw java "${jvm[@]}" -Dtulip.datagram.readBatch=1 -cp "$cp_examples" dev.tulip.examples.UdpEchoServer --port 0 ;;
     netty-epoll)  echo ./tulipw java "${jvm[@]}" --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED \
                     -Dio.netty.leakDetection.level=disabled \
@@ -67,7 +70,7 @@ run_cell() { # $1 = server name; prints "datagrams/s lost_windows cpu_us_per_dat
     printf "%s %s %.2f\n", v["datagrams/s"], v["lost_windows"], dt / hz * 1e6 / (v["received"] > 0 ? v["received"] : 1) }'
 }
 
-servers=(tulip netty-epoll tulip-batch1)
+servers=(tulip tulip-epoll netty-epoll tulip-batch1)
 declare -A results cpus
 echo "# udp echo: ${size}-byte datagrams, window ${window}, ${seconds}s per run, ${rounds} rounds; server on core 0, load on core 1"
 echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg); nice $nice_level"
