@@ -111,7 +111,7 @@ sealed interface DatagramIo permits DatagramIo.Channel, DatagramIo.Native {
 
     /** {@link DatagramChannel#receive} into one direct buffer per loop, one datagram per call, as always. */
     final class Channel implements DatagramIo {
-        /** One receive buffer per loop: only one callback of a loop runs at a time, so endpoints never share it at once. */
+        /** One receive buffer per loop: one callback of a loop runs at a time, so endpoints never share it at once. */
         private static final Map<TulipLoop, ByteBuffer> BUFFERS = new ConcurrentHashMap<>();
 
         private final DatagramChannel channel;

@@ -303,8 +303,8 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
                 return;
             }
             flushStaged(); // no room: send what is staged, then stage this one
-            if (state != OPEN) {
-                return; // errorReceived closed the endpoint
+            if (state == CLOSED) {
+                return; // errorReceived aborted the endpoint (or closed it, with nothing left to send)
             }
             if (queue.isEmpty() && io.stage(data, to)) {
                 return;
@@ -342,56 +342,71 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
      * (connected endpoints), after which it is tried once more; what the kernel has no room for is queued, in order.
      */
     private void flushStaged() {
-        int count = io.staged();
-        int next = 0;
-        boolean retried = false;
         flushingStaged = true;
         try {
-            while (next < count) {
-                int n;
-                try {
-                    n = stagedSendWouldBlockForTest ? 0 : io.sendStaged(next);
-                } catch (PortUnreachableException e) {
-                    deliverError(e);
-                    if (state == CLOSED) {
-                        return;
-                    }
-                    if (retried) {
-                        next++;
-                    }
-                    retried = !retried;
-                    continue;
-                } catch (ClosedChannelException e) {
-                    forceClose(e);
-                    return;
-                } catch (IOException e) {
-                    deliverError(e);
-                    if (state == CLOSED) {
-                        return;
-                    }
-                    next++;
-                    retried = false;
-                    continue;
-                }
-                if (n == 0) {
-                    // Would block: the rest waits in the queue, ahead of anything sent later.
-                    ArrayDeque<Pending> later = new ArrayDeque<>(queue); // sent by errorReceived during this flush
-                    queue.clear();
-                    queuedBytes = 0;
-                    for (int i = next; i < count; i++) {
-                        enqueue(io.stagedCopy(i), io.stagedTarget(i));
-                    }
-                    for (Pending p : later) {
-                        enqueue(p.data, p.target);
-                    }
-                    return;
-                }
-                next += n;
-                retried = false;
-            }
+            sendStaged();
         } finally {
             flushingStaged = false;
             io.clearStaged();
+        }
+        if (state == CLOSING) { // close() was called meanwhile (by errorReceived), or is the caller
+            updateInterest();
+            if (queue.isEmpty()) {
+                finish(null);
+            }
+        }
+    }
+
+    private void sendStaged() {
+        int count = io.staged();
+        int next = 0;
+        boolean retried = false;
+        while (next < count) {
+            int n;
+            try {
+                n = stagedSendWouldBlockForTest ? 0 : io.sendStaged(next);
+            } catch (PortUnreachableException e) {
+                deliverError(e);
+                if (state == CLOSED) {
+                    return;
+                }
+                if (retried) {
+                    next++;
+                }
+                retried = !retried;
+                continue;
+            } catch (ClosedChannelException e) {
+                forceClose(e);
+                return;
+            } catch (IOException e) {
+                deliverError(e);
+                if (state == CLOSED) {
+                    return;
+                }
+                next++;
+                retried = false;
+                continue;
+            }
+            if (n == 0) {
+                // Would block: the rest waits in the queue, ahead of what errorReceived sent during this flush;
+                // flow control once, when the queue is in order (pauseWriting may send or close).
+                ArrayDeque<Pending> later = new ArrayDeque<>(queue);
+                queue.clear();
+                for (int i = next; i < count; i++) {
+                    ByteBuffer copy = io.stagedCopy(i);
+                    queue.addLast(new Pending(copy, io.stagedTarget(i)));
+                    queuedBytes += copy.remaining() + DATAGRAM_OVERHEAD;
+                }
+                queue.addAll(later);
+                updateInterest();
+                if (!writingPaused && queuedBytes > highWater) {
+                    writingPaused = true;
+                    callPauseResume(true);
+                }
+                return;
+            }
+            next += n;
+            retried = false;
         }
     }
 
@@ -541,6 +556,9 @@ public final class SelectorDatagramTransport implements DatagramTransport, IoHan
             return;
         }
         state = CLOSING;
+        if (flushingStaged) {
+            return; // errorReceived closes during flushStaged, which sends the rest and then finishes the close
+        }
         if (io.staged() > 0) {
             flushStaged(); // the protocol closes while its batch is delivered: what it sent goes first
             if (state == CLOSED) {

@@ -269,6 +269,36 @@ class DatagramIoTest {
         }
     }
 
+    /** A protocol that replies and then closes its endpoint within one batch: the replies leave before the close. */
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "epoll"})
+    void repliesMadeBeforeACloseInTheSameBatchAreSent(String backend) throws IOException {
+        try (EventLoop loop = loop(backend);
+             DatagramSocket peer = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            peer.setSoTimeout(5000);
+            Recorder r = new Recorder() {
+                @Override
+                public void datagramReceived(ByteBuffer data, SocketAddress from) {
+                    super.datagramReceived(data, from);
+                    transport.sendTo(data, from);
+                    if (datagrams.size() == 3) {
+                        transport.close();
+                    }
+                }
+            };
+            DatagramEndpoint<Recorder> ep = open(loop, r, DatagramTestSupport.on("127.0.0.1"));
+            for (int seq = 0; seq < 5; seq++) {
+                send(peer, datagram(4, seq), local(ep.transport()));
+            }
+            runUntil(loop, () -> r.lost, java.time.Duration.ofSeconds(10), r::describe);
+            assertEquals(3, r.datagrams.size(), "nothing is delivered after close: " + r.describe());
+            for (int seq = 0; seq < 3; seq++) {
+                assertArrayEquals(datagram(4, seq), receive(peer), "reply " + seq);
+            }
+            assertEquals(null, r.lostCause);
+        }
+    }
+
     /**
      * Replies staged during a batch that the kernel has no room for wait in the endpoint's queue, in order, counted in
      * its write buffer, and leave when the socket is writable (the kernel never says "would block" to a loopback UDP
