@@ -40,6 +40,18 @@ for kv in "-f 1" "-wi 2" "-w 1s" "-i 3" "-r 1s"; do
   k="${kv%% *}"
   [[ " ${EXTRA[*]+"${EXTRA[*]}"} " == *" $k "* ]] || SHORT+=($kv)
 done
+# JMH takes one -jvmArgsAppend (given twice, it stops splitting the value at spaces and the forked JVM fails to
+# start): merge the caller's into ours, e.g. -- -jvmArgsAppend -Dtulip.coroutines=vthread.
+REST=()
+i=0
+while [ $i -lt ${#EXTRA[@]} ]; do
+  if [ "${EXTRA[$i]}" = -jvmArgsAppend ] && [ $((i + 1)) -lt ${#EXTRA[@]} ]; then
+    FLAGS="$FLAGS ${EXTRA[$((i + 1))]}"; i=$((i + 2))
+  else
+    REST+=("${EXTRA[$i]}"); i=$((i + 1))
+  fi
+done
+EXTRA=("${REST[@]+"${REST[@]}"}")
 "$JAVA" "${LOCK[@]+"${LOCK[@]}"}" -cp "$CP" org.openjdk.jmh.Main "$REGEX" "${SHORT[@]}" \
   -jvmArgsAppend "$FLAGS" -rf json -rff "$OUT/jmh.json" "${EXTRA[@]+"${EXTRA[@]}"}" 2>&1 | tee "$OUT/jmh.txt"
 echo "jmh.sh: results in $OUT" >&2
