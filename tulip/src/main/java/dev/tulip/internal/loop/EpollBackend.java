@@ -4,14 +4,11 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.invoke.VarHandle;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
@@ -85,27 +82,20 @@ final class EpollBackend implements IoBackend {
     private static final MethodHandle READ;
     private static final MethodHandle WRITE;
     private static final MethodHandle CLOSE;
-    private static final VarHandle ERRNO;
-    private static final long CAPTURE_SIZE;
     private static final MethodHandle GET_FD;
 
     static {
-        Linker linker = Linker.nativeLinker();
-        SymbolLookup libc = linker.defaultLookup();
-        Linker.Option errno = Linker.Option.captureCallState("errno");
+        Linker.Option errno = Libc.CAPTURE_ERRNO;
         ValueLayout.OfInt i = ValueLayout.JAVA_INT;
         ValueLayout.OfLong l = ValueLayout.JAVA_LONG;
         java.lang.foreign.AddressLayout p = ValueLayout.ADDRESS;
-        EPOLL_CREATE1 = down(linker, libc, "epoll_create1", FunctionDescriptor.of(i, i), errno);
-        EPOLL_CTL = down(linker, libc, "epoll_ctl", FunctionDescriptor.of(i, i, i, i, p), errno);
-        EPOLL_WAIT = down(linker, libc, "epoll_wait", FunctionDescriptor.of(i, i, p, i, i), errno);
-        EVENTFD = down(linker, libc, "eventfd", FunctionDescriptor.of(i, i, i), errno);
-        READ = down(linker, libc, "read", FunctionDescriptor.of(l, i, p, l), errno);
-        WRITE = down(linker, libc, "write", FunctionDescriptor.of(l, i, p, l)); // any thread: no errno needed
-        CLOSE = down(linker, libc, "close", FunctionDescriptor.of(i, i));
-        MemoryLayout state = Linker.Option.captureStateLayout();
-        ERRNO = state.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-        CAPTURE_SIZE = state.byteSize();
+        EPOLL_CREATE1 = Libc.down("epoll_create1", FunctionDescriptor.of(i, i), errno);
+        EPOLL_CTL = Libc.down("epoll_ctl", FunctionDescriptor.of(i, i, i, i, p), errno);
+        EPOLL_WAIT = Libc.down("epoll_wait", FunctionDescriptor.of(i, i, p, i, i), errno);
+        EVENTFD = Libc.down("eventfd", FunctionDescriptor.of(i, i, i), errno);
+        READ = Libc.down("read", FunctionDescriptor.of(l, i, p, l), errno);
+        WRITE = Libc.down("write", FunctionDescriptor.of(l, i, p, l)); // any thread: no errno needed
+        CLOSE = Libc.down("close", FunctionDescriptor.of(i, i));
         try {
             Class<?> selCh = Class.forName("sun.nio.ch.SelChImpl");
             GET_FD = MethodHandles.lookup().findVirtual(selCh, "getFDVal", MethodType.methodType(int.class))
@@ -113,12 +103,6 @@ final class EpollBackend implements IoBackend {
         } catch (ReflectiveOperationException | IllegalAccessError e) {
             throw new IllegalStateException("cannot reach sun.nio.ch.SelChImpl.getFDVal: " + e, e);
         }
-    }
-
-    private static MethodHandle down(Linker linker, SymbolLookup libc, String name, FunctionDescriptor fd,
-                                     Linker.Option... options) {
-        MemorySegment sym = libc.find(name).orElseThrow(() -> new IllegalStateException("no symbol " + name));
-        return linker.downcallHandle(sym, fd, options);
     }
 
     private final TulipLoop loop;
@@ -142,7 +126,7 @@ final class EpollBackend implements IoBackend {
         this.loop = loop;
         events = arena.allocate(EVENT_SIZE * MAX_EVENTS, 8);
         ctlEvent = arena.allocate(16, 8);
-        errnoSeg = arena.allocate(CAPTURE_SIZE, 8);
+        errnoSeg = arena.allocate(Libc.CAPTURE_SIZE, 8);
         drain = arena.allocate(8, 8);
         one = arena.allocateFrom(ValueLayout.JAVA_LONG, 1L);
         int ep;
@@ -387,7 +371,7 @@ final class EpollBackend implements IoBackend {
     }
 
     private int errno() {
-        return (int) ERRNO.get(errnoSeg, 0L);
+        return Libc.errno(errnoSeg);
     }
 
     private static void closeFd(int fd) {

@@ -4,14 +4,11 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
 import java.net.PortUnreachableException;
 import java.net.SocketException;
@@ -91,28 +88,21 @@ public final class NativeIo {
     private static final MethodHandle RECVMMSG;
     private static final MethodHandle SENDMMSG;
     private static final MethodHandle STRERROR;
-    private static final VarHandle ERRNO;
-    private static final long CAPTURE_SIZE;
     private static final MethodHandle BUFFER_ADDRESS;
 
     static {
-        Linker linker = Linker.nativeLinker();
-        SymbolLookup libc = linker.defaultLookup();
-        Linker.Option errno = Linker.Option.captureCallState("errno");
+        Linker.Option errno = Libc.CAPTURE_ERRNO;
         ValueLayout.OfInt i = ValueLayout.JAVA_INT;
         ValueLayout.OfLong l = ValueLayout.JAVA_LONG;
         // ssize_t read(int, void *, size_t) and friends, with the pointer as a 64-bit integer (see the class doc).
-        READ = down(linker, libc, "read", FunctionDescriptor.of(l, i, l, l), errno);
-        WRITE = down(linker, libc, "write", FunctionDescriptor.of(l, i, l, l), errno);
-        WRITEV = down(linker, libc, "writev", FunctionDescriptor.of(l, i, l, i), errno);
+        READ = Libc.down("read", FunctionDescriptor.of(l, i, l, l), errno);
+        WRITE = Libc.down("write", FunctionDescriptor.of(l, i, l, l), errno);
+        WRITEV = Libc.down("writev", FunctionDescriptor.of(l, i, l, i), errno);
         // int recvmmsg(int, struct mmsghdr *, unsigned int, int, struct timespec *): no timeout (NULL) here.
-        RECVMMSG = down(linker, libc, "recvmmsg", FunctionDescriptor.of(i, i, l, i, i, l), errno);
+        RECVMMSG = Libc.down("recvmmsg", FunctionDescriptor.of(i, i, l, i, i, l), errno);
         // int sendmmsg(int, struct mmsghdr *, unsigned int, int)
-        SENDMMSG = down(linker, libc, "sendmmsg", FunctionDescriptor.of(i, i, l, i, i), errno);
-        STRERROR = down(linker, libc, "strerror", FunctionDescriptor.of(ValueLayout.ADDRESS, i));
-        MemoryLayout state = Linker.Option.captureStateLayout();
-        ERRNO = state.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-        CAPTURE_SIZE = state.byteSize();
+        SENDMMSG = Libc.down("sendmmsg", FunctionDescriptor.of(i, i, l, i, i), errno);
+        STRERROR = Libc.down("strerror", FunctionDescriptor.of(ValueLayout.ADDRESS, i));
         try {
             Class<?> direct = Class.forName("sun.nio.ch.DirectBuffer");
             BUFFER_ADDRESS = MethodHandles.lookup().findVirtual(direct, "address", MethodType.methodType(long.class))
@@ -120,12 +110,6 @@ public final class NativeIo {
         } catch (ReflectiveOperationException | IllegalAccessError e) {
             throw new IllegalStateException("cannot reach sun.nio.ch.DirectBuffer.address: " + e, e);
         }
-    }
-
-    private static MethodHandle down(Linker linker, SymbolLookup libc, String name, FunctionDescriptor fd,
-                                     Linker.Option... options) {
-        MemorySegment sym = libc.find(name).orElseThrow(() -> new IllegalStateException("no symbol " + name));
-        return linker.downcallHandle(sym, fd, options);
     }
 
     /**
@@ -159,7 +143,7 @@ public final class NativeIo {
     /** A new instance with its own native memory. Prefer {@link #of(TulipLoop)}. */
     public NativeIo() {
         Arena arena = Arena.ofAuto();
-        errnoSeg = arena.allocate(CAPTURE_SIZE, 8);
+        errnoSeg = arena.allocate(Libc.CAPTURE_SIZE, 8);
         iov = arena.allocate(16L * MAX_IOV, 8);
         iovAddress = iov.address();
         staging = arena.allocate(STAGING_SIZE, 64);
@@ -351,23 +335,11 @@ public final class NativeIo {
      */
     public int recvmmsg(int fd, long msgvec, int vlen, int flags) throws IOException {
         try {
-            while (true) {
-                int n = (int) recvmmsgH.invokeExact(errnoSeg, fd, msgvec, vlen, flags, 0L);
-                if (n >= 0) {
-                    return n == 0 ? WOULD_BLOCK : n; // 0 only for vlen 0
-                }
-                int e = errno();
-                if (e == EAGAIN) {
-                    return WOULD_BLOCK;
-                }
-                if (e == ECONNREFUSED) {
-                    throw new PortUnreachableException("ICMP Port Unreachable (recvmmsg on fd " + fd + ")");
-                }
-                if (e != EINTR) {
-                    throw errnoException("recvmmsg", fd, e);
-                }
-                interrupted++;
-            }
+            long n;
+            do {
+                n = outcome((int) recvmmsgH.invokeExact(errnoSeg, fd, msgvec, vlen, flags, 0L), "recvmmsg", fd, true);
+            } while (n == RETRY);
+            return n <= 0 ? WOULD_BLOCK : (int) n; // 0 only for vlen 0
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -388,23 +360,11 @@ public final class NativeIo {
      */
     public int sendmmsg(int fd, long msgvec, int vlen, int flags) throws IOException {
         try {
-            while (true) {
-                int n = (int) sendmmsgH.invokeExact(errnoSeg, fd, msgvec, vlen, flags);
-                if (n >= 0) {
-                    return n == 0 ? WOULD_BLOCK : n; // 0 only for vlen 0
-                }
-                int e = errno();
-                if (e == EAGAIN) {
-                    return WOULD_BLOCK;
-                }
-                if (e == ECONNREFUSED) {
-                    throw new PortUnreachableException("ICMP Port Unreachable (sendmmsg on fd " + fd + ")");
-                }
-                if (e != EINTR) {
-                    throw errnoException("sendmmsg", fd, e);
-                }
-                interrupted++;
-            }
+            long n;
+            do {
+                n = outcome((int) sendmmsgH.invokeExact(errnoSeg, fd, msgvec, vlen, flags), "sendmmsg", fd, true);
+            } while (n == RETRY);
+            return n <= 0 ? WOULD_BLOCK : (int) n; // 0 only for vlen 0
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -415,20 +375,11 @@ public final class NativeIo {
     /** read(2); returns the count, or -1 for EAGAIN. */
     private long readCall(int fd, long addr, long len) throws IOException {
         try {
-            while (true) {
-                long n = (long) readH.invokeExact(errnoSeg, fd, addr, len);
-                if (n >= 0) {
-                    return n;
-                }
-                int e = errno();
-                if (e == EAGAIN) {
-                    return -1;
-                }
-                if (e != EINTR) {
-                    throw errnoException("read", fd, e);
-                }
-                interrupted++;
-            }
+            long n;
+            do {
+                n = outcome((long) readH.invokeExact(errnoSeg, fd, addr, len), "read", fd, false);
+            } while (n == RETRY);
+            return n;
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -439,20 +390,11 @@ public final class NativeIo {
     /** write(2); returns the count, or -1 for EAGAIN. */
     private long writeCall(int fd, long addr, long len) throws IOException {
         try {
-            while (true) {
-                long n = (long) writeH.invokeExact(errnoSeg, fd, addr, len);
-                if (n >= 0) {
-                    return n;
-                }
-                int e = errno();
-                if (e == EAGAIN) {
-                    return -1;
-                }
-                if (e != EINTR) {
-                    throw errnoException("write", fd, e);
-                }
-                interrupted++;
-            }
+            long n;
+            do {
+                n = outcome((long) writeH.invokeExact(errnoSeg, fd, addr, len), "write", fd, false);
+            } while (n == RETRY);
+            return n;
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -463,20 +405,11 @@ public final class NativeIo {
     /** writev(2) of the iovec array's first {@code count} entries; returns the count, or -1 for EAGAIN. */
     private long callv(int fd, int count) throws IOException {
         try {
-            while (true) {
-                long n = (long) writevH.invokeExact(errnoSeg, fd, iovAddress, count);
-                if (n >= 0) {
-                    return n;
-                }
-                int e = errno();
-                if (e == EAGAIN) {
-                    return -1;
-                }
-                if (e != EINTR) {
-                    throw errnoException("writev", fd, e);
-                }
-                interrupted++;
-            }
+            long n;
+            do {
+                n = outcome((long) writevH.invokeExact(errnoSeg, fd, iovAddress, count), "writev", fd, false);
+            } while (n == RETRY);
+            return n;
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -484,8 +417,34 @@ public final class NativeIo {
         }
     }
 
+    /** What {@link #outcome} returns after EINTR: call again. */
+    private static final long RETRY = Long.MIN_VALUE;
+
+    /**
+     * The one place a system call's result is judged: {@code n >= 0} is returned as is; EAGAIN gives -1; EINTR is
+     * counted and gives {@link #RETRY}; any other errno is thrown (ECONNREFUSED on a datagram socket as the ICMP
+     * {@link PortUnreachableException} about an earlier datagram, which the socket survives).
+     */
+    private long outcome(long n, String call, int fd, boolean datagram) throws IOException {
+        if (n >= 0) {
+            return n;
+        }
+        int e = errno();
+        if (e == EAGAIN) {
+            return -1;
+        }
+        if (e == EINTR) {
+            interrupted++;
+            return RETRY;
+        }
+        if (datagram && e == ECONNREFUSED) {
+            throw new PortUnreachableException("ICMP Port Unreachable (" + call + " on fd " + fd + ")");
+        }
+        throw errnoException(call, fd, e);
+    }
+
     private int errno() {
-        return (int) ERRNO.get(errnoSeg, 0L);
+        return Libc.errno(errnoSeg);
     }
 
     private static long address(ByteBuffer direct) {
