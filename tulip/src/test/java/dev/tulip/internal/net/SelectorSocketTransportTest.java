@@ -97,6 +97,34 @@ class SelectorSocketTransportTest {
         assertEquals(fdsBefore, openFds(), "file descriptors leaked");
     }
 
+    /**
+     * Starts a thread that reads {@code total} bytes from {@code peer}, checking they are 0, 1, 2, ... (mod 256),
+     * counting them in {@code readCount}; a mismatch or an error goes to {@code bad}.
+     */
+    static Thread sequenceReader(SocketChannel peer, long total, AtomicLong readCount, AtomicReference<Throwable> bad) {
+        return Thread.ofPlatform().start(() -> {
+            ByteBuffer in = ByteBuffer.allocate(64 * 1024);
+            byte expect = 0;
+            try {
+                while (readCount.get() < total) {
+                    in.clear();
+                    int n = peer.read(in);
+                    if (n < 0) {
+                        break;
+                    }
+                    for (int i = 0; i < n; i++) {
+                        if (in.get(i) != expect++) {
+                            throw new AssertionError("byte " + (readCount.get() + i) + " differs");
+                        }
+                    }
+                    readCount.addAndGet(n);
+                }
+            } catch (Throwable e) {
+                bad.set(e);
+            }
+        });
+    }
+
     Server server(java.util.function.Supplier<? extends Protocol> f) {
         return run(loop, loop.createServer(f, "127.0.0.1", 0));
     }
@@ -303,27 +331,7 @@ class SelectorSocketTransportTest {
             long total = written;
             AtomicLong readCount = new AtomicLong();
             AtomicReference<Throwable> bad = new AtomicReference<>();
-            Thread reader = Thread.ofPlatform().start(() -> {
-                ByteBuffer in = ByteBuffer.allocate(64 * 1024);
-                byte expect = 0;
-                try {
-                    while (readCount.get() < total) {
-                        in.clear();
-                        int n = peer.read(in);
-                        if (n < 0) {
-                            break;
-                        }
-                        for (int i = 0; i < n; i++) {
-                            if (in.get(i) != expect++) {
-                                throw new AssertionError("byte " + (readCount.get() + i) + " differs");
-                            }
-                        }
-                        readCount.addAndGet(n);
-                    }
-                } catch (Throwable e) {
-                    bad.set(e);
-                }
-            });
+            Thread reader = sequenceReader(peer, total, readCount, bad);
             runUntil(loop, () -> r.events.contains("resume"));
             assertTrue(t.writeBufferSize() <= 16 * 1024, "resumeWriting at the low mark");
             runUntil(loop, () -> t.writeBufferSize() == 0);
@@ -497,27 +505,7 @@ class SelectorSocketTransportTest {
             long expectTotal = total;
             AtomicReference<Throwable> bad = new AtomicReference<>();
             AtomicLong readCount = new AtomicLong();
-            Thread reader = Thread.ofPlatform().start(() -> {
-                ByteBuffer in = ByteBuffer.allocate(64 * 1024);
-                byte expect = 0;
-                try {
-                    while (readCount.get() < expectTotal) {
-                        in.clear();
-                        int n = peer.read(in);
-                        if (n < 0) {
-                            break;
-                        }
-                        for (int i = 0; i < n; i++) {
-                            if (in.get(i) != expect++) {
-                                throw new AssertionError("byte " + (readCount.get() + i) + " differs");
-                            }
-                        }
-                        readCount.addAndGet(n);
-                    }
-                } catch (Throwable e) {
-                    bad.set(e);
-                }
-            });
+            Thread reader = sequenceReader(peer, expectTotal, readCount, bad);
             runUntil(loop, () -> t.writeBufferSize() == 0);
             reader.join(30_000);
             assertNull(bad.get());
