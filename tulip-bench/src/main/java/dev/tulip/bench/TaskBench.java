@@ -136,7 +136,12 @@ public class TaskBench {
     @Benchmark
     @OperationsPerInvocation(YIELDS)
     public int awaitRoundTrip() {
-        return onLoopThread(() -> loop.runUntilComplete(loop.createTask(() -> {
+        return onLoopThread(() -> awaitRoundTrips(loop));
+    }
+
+    /** {@link #YIELDS} await round trips in one task on {@code loop}; shared with {@link TaskCpuBench}. */
+    static int awaitRoundTrips(EventLoop loop) {
+        return loop.runUntilComplete(loop.createTask(() -> {
             int sum = 0;
             for (int i = 0; i < YIELDS; i++) {
                 Future<Integer> f = loop.createFuture();
@@ -145,14 +150,19 @@ public class TaskBench {
                 sum += f.await();
             }
             return sum;
-        })));
+        }));
     }
 
     /** 10,000 tasks each doing 100 {@code sleep(0)}; the score is per sleep(0). */
     @Benchmark
     @OperationsPerInvocation(TASKS * STEPS)
     public int manyTasks() {
-        return onLoopThread(() -> loop.runUntilComplete(loop.createTask(() -> {
+        return onLoopThread(() -> manyTasks(loop));
+    }
+
+    /** {@link #TASKS} tasks doing {@link #STEPS} {@code sleep(0)} each on {@code loop}; shared with {@link TaskCpuBench}. */
+    static int manyTasks(EventLoop loop) {
+        return loop.runUntilComplete(loop.createTask(() -> {
             @SuppressWarnings("unchecked") Task<Integer>[] tasks = new Task[TASKS];
             for (int t = 0; t < TASKS; t++) {
                 tasks[t] = Task.spawn(() -> {
@@ -167,6 +177,6 @@ public class TaskBench {
                 total += t.await();
             }
             return total;
-        })));
+        }));
     }
 }

@@ -2,11 +2,7 @@ package dev.tulip.bench;
 
 import com.sun.management.OperatingSystemMXBean;
 import dev.tulip.EventLoop;
-import dev.tulip.Future;
-import dev.tulip.Task;
-import dev.tulip.Tulip;
 import java.lang.management.ManagementFactory;
-import java.time.Duration;
 import java.util.function.IntSupplier;
 
 /**
@@ -21,9 +17,6 @@ import java.util.function.IntSupplier;
  * argument runs the loop on a virtual thread, as {@code Tulip.run} does under the virtual-thread engine.
  */
 public final class TaskCpuBench {
-    private static final int YIELDS = 10_000;
-    private static final int TASKS = 10_000;
-    private static final int STEPS = 100;
 
     private TaskCpuBench() {
     }
@@ -34,34 +27,10 @@ public final class TaskCpuBench {
         System.out.println("engine: " + engine + " (exported: " + exported() + "), loop on a "
                 + (virtualLoop ? "virtual" : "platform") + " thread");
         try (EventLoop loop = EventLoop.create()) {
-            report("plain callback chain (baseline)", YIELDS, virtualLoop, () -> chain(loop));
-            report("await round trip", YIELDS, virtualLoop, () -> loop.runUntilComplete(loop.createTask(() -> {
-                int sum = 0;
-                for (int i = 0; i < YIELDS; i++) {
-                    Future<Integer> f = loop.createFuture();
-                    int v = i;
-                    loop.callSoon(() -> f.setResult(v));
-                    sum += f.await();
-                }
-                return sum;
-            })));
-            report("10,000 tasks x 100 sleep(0), per sleep", TASKS * STEPS, virtualLoop,
-                    () -> loop.runUntilComplete(loop.createTask(() -> {
-                        @SuppressWarnings("unchecked") Task<Integer>[] tasks = new Task[TASKS];
-                        for (int t = 0; t < TASKS; t++) {
-                            tasks[t] = Task.spawn(() -> {
-                                for (int i = 0; i < STEPS; i++) {
-                                    Tulip.sleep(Duration.ZERO);
-                                }
-                                return STEPS;
-                            });
-                        }
-                        int total = 0;
-                        for (Task<Integer> t : tasks) {
-                            total += t.await();
-                        }
-                        return total;
-                    })));
+            report("plain callback chain (baseline)", TaskBench.YIELDS, virtualLoop, () -> chain(loop));
+            report("await round trip", TaskBench.YIELDS, virtualLoop, () -> TaskBench.awaitRoundTrips(loop));
+            report("10,000 tasks x 100 sleep(0), per sleep", TaskBench.TASKS * TaskBench.STEPS, virtualLoop,
+                    () -> TaskBench.manyTasks(loop));
         }
     }
 
@@ -75,7 +44,7 @@ public final class TaskCpuBench {
         chained = 0;
         Runnable[] step = new Runnable[1];
         step[0] = () -> {
-            if (++chained < YIELDS) {
+            if (++chained < TaskBench.YIELDS) {
                 loop.callSoon(step[0]);
             } else {
                 loop.stop();
